@@ -1,0 +1,21 @@
+"""Training: the train state, jitted sharded steps, checkpoints and the loop."""
+
+from aelab.training.checkpointing import Checkpointer
+from aelab.training.loop import NonFiniteLossError, train_and_evaluate
+from aelab.training.mesh import make_data_mesh
+from aelab.training.optimizers import build_optimizer, list_optimizers
+from aelab.training.schedules import build_schedule
+from aelab.training.state import TrainState, create_train_state, parameter_count
+
+__all__ = [
+    "Checkpointer",
+    "NonFiniteLossError",
+    "TrainState",
+    "build_optimizer",
+    "build_schedule",
+    "create_train_state",
+    "list_optimizers",
+    "make_data_mesh",
+    "parameter_count",
+    "train_and_evaluate",
+]

@@ -1,0 +1,99 @@
+"""Per-batch transforms from raw records to model inputs.
+
+Transforms run on the host inside the grain pipeline, vectorised over a batch. Random
+ones (dynamic binarisation) draw their noise for the whole *global* batch from an rng
+keyed by (seed, batch index) and then keep this process's rows, so a batch is the same
+whatever the number of processes, and the same on every rerun.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+BINARIZE_MODES = ("none", "dynamic", "threshold")
+
+
+def scale_to_unit_interval(x: np.ndarray, value_max: float | None) -> np.ndarray:
+    """Raw values in [0, value_max] -> float32 in [0, 1]; unchanged (as float32) when
+    `value_max` is None (real-valued data such as z-normalised time series)."""
+    x = x.astype(np.float32)
+    return x if value_max is None else x / np.float32(value_max)
+
+
+def binarize_dynamic(x: np.ndarray, uniform_noise: np.ndarray) -> np.ndarray:
+    """Samples x_bin ~ Bernoulli(x) elementwise: 1 where noise < x. x in [0, 1]."""
+    return (uniform_noise < x).astype(np.float32)
+
+
+def binarize_threshold(x: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """Deterministic binarisation: 1 where x > threshold."""
+    return (x > threshold).astype(np.float32)
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchTransform:
+    """Turns raw records {input_key: [b, ...], "label": [b]} into a model batch
+    {"inputs": float32 [b, ...], "label": int32 [b]}.
+
+    Attributes:
+      input_key: the raw feature holding the model input ("image", "series").
+      value_max: raw maximum for scaling to [0, 1]; None to leave values as they are.
+      binarize: "none", "dynamic" (a fresh Bernoulli sample each time a batch is drawn,
+        as in the IWAE paper) or "threshold" (x > 0.5).
+      flatten: reshape each example to a vector (for dense models; they also accept
+        unflattened inputs).
+    """
+
+    input_key: str
+    value_max: float | None
+    binarize: str = "none"
+    flatten: bool = False
+
+    def __post_init__(self):
+        if self.binarize not in BINARIZE_MODES:
+            raise ValueError(
+                f"config.data.binarize={self.binarize!r} is not valid; choose one of "
+                f"{', '.join(BINARIZE_MODES)}."
+            )
+
+    def __call__(
+        self,
+        raw: dict[str, np.ndarray],
+        *,
+        rng: np.random.Generator,
+        global_batch_size: int,
+        local_rows: slice,
+    ) -> dict[str, np.ndarray]:
+        """Transforms this process's rows `local_rows` of a global batch.
+
+        `rng` must be keyed by the global batch only; it draws noise for all
+        `global_batch_size` rows so every process sees its part of the same global batch.
+        """
+        x = scale_to_unit_interval(raw[self.input_key], self.value_max)
+        if self.binarize == "dynamic":
+            noise = rng.random((global_batch_size, *x.shape[1:]), dtype=np.float32)
+            x = binarize_dynamic(x, noise[local_rows])
+        elif self.binarize == "threshold":
+            x = binarize_threshold(x)
+        if self.flatten:
+            x = x.reshape(x.shape[0], -1)
+        batch = {"inputs": x}
+        if "label" in raw:
+            batch["label"] = raw["label"].astype(np.int32)
+        return batch
+
+    def example_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Shape of one transformed example."""
+        return (int(np.prod(input_shape)),) if self.flatten else tuple(input_shape)
+
+
+def batch_transform_from_config(data_config, info) -> BatchTransform:
+    """The `BatchTransform` for `config.data` over a data set described by `info`."""
+    return BatchTransform(
+        input_key=info.input_key,
+        value_max=info.value_max if data_config.get("scale", True) else None,
+        binarize=data_config.get("binarize", "none"),
+        flatten=data_config.get("flatten", False),
+    )

@@ -1,0 +1,87 @@
+"""Any encoder/decoder pair as a deterministic autoencoder or as a Gaussian VAE."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from aelab.models.interface import Encoding, ModelOutput
+
+
+class Autoencoder(nnx.Module):
+    """A deterministic autoencoder: z = encoder(x), decoded = decoder(z).
+
+    The encoder maps [batch, *input_shape] -> [batch, latent_dim]; the decoder maps
+    [batch, latent_dim] -> [batch, *output_shape].
+    """
+
+    is_variational = False
+
+    def __init__(self, encoder: nnx.Module, decoder: nnx.Module, latent_dim: int):
+        self.encoder = encoder
+        self.decoder = decoder
+        self.latent_dim = latent_dim
+
+    def encode(
+        self, x: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None
+    ) -> Encoding:
+        return Encoding(mean=self.encoder(x, train=train, rngs=rngs))
+
+    def decode(
+        self, z: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None
+    ) -> jax.Array:
+        return self.decoder(z, train=train, rngs=rngs)
+
+    def __call__(
+        self, x: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None
+    ) -> ModelOutput:
+        encoding = self.encode(x, train=train, rngs=rngs)
+        return ModelOutput(
+            encoding=encoding,
+            code=encoding.mean,
+            decoded=self.decode(encoding.mean, train=train, rngs=rngs),
+        )
+
+
+class GaussianVAE(Autoencoder):
+    """A VAE with a diagonal Gaussian posterior q(z|x) = N(mean, exp(log_var)).
+
+    The encoder maps [batch, *input_shape] -> [batch, 2 * latent_dim] (mean, log-variance);
+    the prior is N(0, I).
+    """
+
+    is_variational = True
+
+    def encode(
+        self, x: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None
+    ) -> Encoding:
+        mean, log_var = jnp.split(self.encoder(x, train=train, rngs=rngs), 2, axis=-1)
+        return Encoding(mean=mean, log_var=log_var)
+
+    @staticmethod
+    def sample_posterior(
+        encoding: Encoding, rngs: nnx.Rngs, num_samples: int | None = None
+    ) -> jax.Array:
+        """Reparameterised samples z = mean + exp(log_var / 2) * eps.
+
+        Returns [batch, latent_dim], or [num_samples, batch, latent_dim] when
+        `num_samples` is given.
+        """
+        shape = encoding.mean.shape if num_samples is None else (num_samples, *encoding.mean.shape)
+        eps = jax.random.normal(rngs.sample(), shape, encoding.mean.dtype)
+        return encoding.mean + jnp.exp(0.5 * encoding.log_var) * eps
+
+    def sample_prior(self, rngs: nnx.Rngs, num_samples: int) -> jax.Array:
+        """Codes drawn from the prior N(0, I): [num_samples, latent_dim]."""
+        return jax.random.normal(rngs.sample(), (num_samples, self.latent_dim))
+
+    def __call__(
+        self, x: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None
+    ) -> ModelOutput:
+        """Decodes a posterior sample when `rngs` is given, the posterior mean otherwise."""
+        encoding = self.encode(x, train=train, rngs=rngs)
+        code = encoding.mean if rngs is None else self.sample_posterior(encoding, rngs)
+        return ModelOutput(
+            encoding=encoding, code=code, decoded=self.decode(code, train=train, rngs=rngs)
+        )

@@ -1,0 +1,116 @@
+"""Convolutional encoders and decoders for images [batch, height, width, channels]."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from aelab.models.layers import get_activation
+
+UPSAMPLING_MODES = ("transpose", "resize")
+
+
+def downsampled_size(size: int, num_stages: int) -> int:
+    """Spatial size after `num_stages` stride-2 'SAME' convolutions: ceil(size / 2^n)."""
+    for _ in range(num_stages):
+        size = -(-size // 2)
+    return size
+
+
+class ConvEncoder(nnx.Module):
+    """Stride-2 3x3 convolutions, then a linear map of the flattened features.
+
+    [batch, H, W, C] -> [batch, out_features]; each stage halves H and W (rounding up).
+    """
+
+    def __init__(self, input_shape: Sequence[int], out_features: int, *, config, rngs: nnx.Rngs):
+        height, width, in_channels = input_shape
+        channels = tuple(config.channels)
+        kernel = config.get("kernel_size", 3)
+        self.activation = get_activation(config.get("activation", "relu"))
+        sizes = [in_channels, *channels]
+        self.convs = nnx.List(
+            [
+                nnx.Conv(a, b, (kernel, kernel), strides=2, padding="SAME", rngs=rngs)
+                for a, b in itertools.pairwise(sizes)
+            ]
+        )
+        self.norms = nnx.List(
+            [nnx.BatchNorm(c, rngs=rngs) for c in channels] if config.get("batch_norm") else []
+        )
+        h, w = downsampled_size(height, len(channels)), downsampled_size(width, len(channels))
+        self.out = nnx.Linear(h * w * channels[-1], out_features, rngs=rngs)
+
+    def __call__(self, x: jax.Array, *, train: bool, rngs: nnx.Rngs | None) -> jax.Array:
+        for i, conv in enumerate(self.convs):
+            x = conv(x)
+            if self.norms:
+                x = self.norms[i](x, use_running_average=not train)
+            x = self.activation(x)
+        return self.out(x.reshape((*x.shape[:-3], -1)))
+
+
+class ConvDecoder(nnx.Module):
+    """A linear map to a small feature map, then x2 upsampling stages back to the image.
+
+    [batch, latent_dim] -> [batch, H, W, out_channels]. Channels mirror the encoder's.
+    `upsample` is "transpose" (stride-2 transposed convolutions) or "resize"
+    (nearest-neighbour x2 then a 3x3 convolution, which avoids checkerboard artefacts).
+    """
+
+    def __init__(self, latent_dim: int, output_shape: Sequence[int], *, config, rngs: nnx.Rngs):
+        height, width, out_channels = output_shape
+        channels = tuple(reversed(tuple(config.channels)))
+        kernel = config.get("kernel_size", 3)
+        self.upsample = config.get("upsample", "transpose")
+        if self.upsample not in UPSAMPLING_MODES:
+            raise ValueError(
+                f"config.model.upsample={self.upsample!r} is not valid; "
+                f"choose one of {', '.join(UPSAMPLING_MODES)}."
+            )
+        self.activation = get_activation(config.get("activation", "relu"))
+        self.output_hw = (height, width)
+        self.start_shape = (
+            downsampled_size(height, len(channels)),
+            downsampled_size(width, len(channels)),
+            channels[0],
+        )
+        self.project = nnx.Linear(latent_dim, math.prod(self.start_shape), rngs=rngs)
+        sizes = [*channels, channels[-1]]
+        if self.upsample == "transpose":
+            self.ups = nnx.List(
+                [
+                    nnx.ConvTranspose(a, b, (kernel, kernel), strides=2, padding="SAME", rngs=rngs)
+                    for a, b in itertools.pairwise(sizes)
+                ]
+            )
+        else:
+            self.ups = nnx.List(
+                [
+                    nnx.Conv(a, b, (kernel, kernel), padding="SAME", rngs=rngs)
+                    for a, b in itertools.pairwise(sizes)
+                ]
+            )
+        self.norms = nnx.List(
+            [nnx.BatchNorm(c, rngs=rngs) for c in sizes[1:]] if config.get("batch_norm") else []
+        )
+        self.out = nnx.Conv(sizes[-1], out_channels, (kernel, kernel), padding="SAME", rngs=rngs)
+
+    def __call__(self, z: jax.Array, *, train: bool, rngs: nnx.Rngs | None) -> jax.Array:
+        x = self.activation(self.project(z)).reshape(z.shape[:-1] + self.start_shape)
+        for i, up in enumerate(self.ups):
+            if self.upsample == "resize":
+                x = jnp.repeat(jnp.repeat(x, 2, axis=-3), 2, axis=-2)
+            x = up(x)
+            if self.norms:
+                x = self.norms[i](x, use_running_average=not train)
+            x = self.activation(x)
+        x = self.out(x)
+        height, width = self.output_hw
+        # 'SAME' stride-2 stages round sizes up (7 -> 4 -> 8 for 28 -> 14 -> 7); crop back.
+        return x[..., :height, :width, :]

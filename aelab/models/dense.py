@@ -1,0 +1,89 @@
+"""Dense (MLP) encoders and decoders."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+
+import jax
+from flax import nnx
+
+from aelab.models.layers import get_activation
+
+
+class MLP(nnx.Module):
+    """Linear layers with activation, optional batch norm and dropout between them.
+
+    Maps [batch, in_features] -> [batch, out_features]. No activation after the last layer.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        hidden_dims: Sequence[int],
+        out_features: int,
+        *,
+        activation: str = "relu",
+        batch_norm: bool = False,
+        dropout_rate: float = 0.0,
+        rngs: nnx.Rngs,
+    ):
+        self.activation = get_activation(activation)
+        sizes = [in_features, *hidden_dims]
+        self.hidden = nnx.List([nnx.Linear(a, b, rngs=rngs) for a, b in itertools.pairwise(sizes)])
+        self.norms = nnx.List(
+            [nnx.BatchNorm(b, rngs=rngs) for b in hidden_dims] if batch_norm else []
+        )
+        self.dropout = nnx.Dropout(dropout_rate) if dropout_rate > 0 else None
+        self.out = nnx.Linear(sizes[-1], out_features, rngs=rngs)
+
+    def __call__(self, x: jax.Array, *, train: bool, rngs: nnx.Rngs | None) -> jax.Array:
+        for i, layer in enumerate(self.hidden):
+            x = layer(x)
+            if self.norms:
+                x = self.norms[i](x, use_running_average=not train)
+            x = self.activation(x)
+            if self.dropout is not None:
+                x = self.dropout(x, deterministic=not train, rngs=rngs)
+        return self.out(x)
+
+
+class DenseEncoder(nnx.Module):
+    """Flattens [batch, *input_shape] and maps it to [batch, out_features]."""
+
+    def __init__(self, input_shape: Sequence[int], out_features: int, *, config, rngs: nnx.Rngs):
+        self.num_input_dims = len(input_shape)
+        self.mlp = MLP(
+            math.prod(input_shape),
+            tuple(config.hidden_dims),
+            out_features,
+            activation=config.get("activation", "relu"),
+            batch_norm=config.get("batch_norm", False),
+            dropout_rate=config.get("dropout_rate", 0.0),
+            rngs=rngs,
+        )
+
+    def __call__(self, x: jax.Array, *, train: bool, rngs: nnx.Rngs | None) -> jax.Array:
+        x = x.reshape((*x.shape[: x.ndim - self.num_input_dims], -1))
+        return self.mlp(x, train=train, rngs=rngs)
+
+
+class DenseDecoder(nnx.Module):
+    """Maps codes [batch, latent_dim] to [batch, *output_shape] (hidden sizes mirrored)."""
+
+    def __init__(self, latent_dim: int, output_shape: Sequence[int], *, config, rngs: nnx.Rngs):
+        self.output_shape = tuple(output_shape)
+        self.mlp = MLP(
+            latent_dim,
+            tuple(reversed(tuple(config.hidden_dims))),
+            math.prod(output_shape),
+            activation=config.get("activation", "relu"),
+            batch_norm=config.get("batch_norm", False),
+            dropout_rate=config.get("dropout_rate", 0.0),
+            rngs=rngs,
+        )
+
+    def __call__(self, z: jax.Array, *, train: bool, rngs: nnx.Rngs | None) -> jax.Array:
+        y = self.mlp(z, train=train, rngs=rngs)
+        return y.reshape(y.shape[:-1] + self.output_shape)

@@ -1,0 +1,32 @@
+"""KL divergences between latent distributions."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+
+def gaussian_kl_to_standard_normal(mean: jax.Array, log_var: jax.Array) -> jax.Array:
+    """KL(N(mean, exp(log_var)) || N(0, I)) per example, analytically.
+
+    KL = 0.5 * sum(exp(log_var) + mean^2 - 1 - log_var).
+
+    Args:
+      mean, log_var: [batch, *latent_shape].
+    Returns:
+      [batch], summed over latent dimensions.
+    """
+    per_dim = 0.5 * (jnp.exp(log_var) + mean**2 - 1.0 - log_var)
+    return per_dim.reshape(per_dim.shape[0], -1).sum(axis=-1)
+
+
+def gaussian_log_density(z: jax.Array, mean: jax.Array, log_var: jax.Array) -> jax.Array:
+    """log N(z; mean, exp(log_var)), summed over the last axis: [..., d] -> [...]."""
+    return -0.5 * jnp.sum(
+        jnp.log(2 * jnp.pi) + log_var + (z - mean) ** 2 * jnp.exp(-log_var), axis=-1
+    )
+
+
+def standard_normal_log_density(z: jax.Array) -> jax.Array:
+    """log N(z; 0, I), summed over the last axis: [..., d] -> [...]."""
+    return -0.5 * jnp.sum(jnp.log(2 * jnp.pi) + z**2, axis=-1)

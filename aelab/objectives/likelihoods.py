@@ -1,0 +1,121 @@
+"""Observation models p(x | z): how the decoder's output scores data.
+
+A likelihood turns the decoder's output ("decoded", [batch, *output_shape]) into a
+per-example log-probability of the data x ([batch, *data_shape]), summed over data
+dimensions, and into a reconstruction in data space.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import math
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+
+from aelab.registry import Registry
+
+LIKELIHOODS: Registry[type[Likelihood]] = Registry("likelihood")
+
+_LOG_2PI = math.log(2 * math.pi)
+
+
+def sum_over_data_dims(values: jax.Array, num_data_dims: int) -> jax.Array:
+    """[batch, *data_shape] -> [batch] by summing the trailing `num_data_dims` axes."""
+    return values.sum(axis=tuple(range(values.ndim - num_data_dims, values.ndim)))
+
+
+@dataclasses.dataclass(frozen=True)
+class Likelihood(abc.ABC):
+    """Base class. `params_per_dim` decoder outputs are used per data dimension."""
+
+    params_per_dim = 1
+
+    def output_shape(self, data_shape: Sequence[int]) -> tuple[int, ...]:
+        """Decoder output shape for one example: channels times `params_per_dim`."""
+        *rest, channels = data_shape
+        return (*rest, channels * self.params_per_dim)
+
+    @abc.abstractmethod
+    def log_prob(self, decoded: jax.Array, x: jax.Array) -> jax.Array:
+        """log p(x | z) per example: decoded [b, *out], x [b, *data] -> [b]."""
+
+    @abc.abstractmethod
+    def mean(self, decoded: jax.Array) -> jax.Array:
+        """E[x | z] in data space: [b, *out] -> [b, *data]."""
+
+
+@LIKELIHOODS.register("bernoulli")
+@dataclasses.dataclass(frozen=True)
+class Bernoulli(Likelihood):
+    """Independent Bernoulli pixels; the decoder outputs logits. For data in [0, 1]
+    (binary, or grey levels read as probabilities: the usual continuous relaxation)."""
+
+    def log_prob(self, decoded: jax.Array, x: jax.Array) -> jax.Array:
+        # log sigmoid(l) * x + log sigmoid(-l) * (1 - x), written stably.
+        per_dim = x * decoded - jax.nn.softplus(decoded)
+        return sum_over_data_dims(per_dim, x.ndim - 1)
+
+    def mean(self, decoded: jax.Array) -> jax.Array:
+        return jax.nn.sigmoid(decoded)
+
+
+@LIKELIHOODS.register("gaussian")
+@dataclasses.dataclass(frozen=True)
+class Gaussian(Likelihood):
+    """Independent Gaussians with a fixed standard deviation `scale`; the decoder outputs
+    the means."""
+
+    scale: float = 1.0
+
+    def log_prob(self, decoded: jax.Array, x: jax.Array) -> jax.Array:
+        log_scale = math.log(self.scale)
+        per_dim = -0.5 * ((x - decoded) / self.scale) ** 2 - log_scale - 0.5 * _LOG_2PI
+        return sum_over_data_dims(per_dim, x.ndim - 1)
+
+    def mean(self, decoded: jax.Array) -> jax.Array:
+        return decoded
+
+
+@LIKELIHOODS.register("gaussian_learned_scale")
+@dataclasses.dataclass(frozen=True)
+class GaussianLearnedScale(Likelihood):
+    """Independent Gaussians whose mean and log standard deviation the decoder outputs
+    (two parameters per dimension, concatenated on the channel axis). The log-scale is
+    clipped to [min_log_scale, max_log_scale] so the density cannot collapse."""
+
+    params_per_dim = 2
+    min_log_scale: float = -7.0
+    max_log_scale: float = 3.0
+
+    def log_prob(self, decoded: jax.Array, x: jax.Array) -> jax.Array:
+        mean, log_scale = jnp.split(decoded, 2, axis=-1)
+        log_scale = jnp.clip(log_scale, self.min_log_scale, self.max_log_scale)
+        per_dim = -0.5 * ((x - mean) * jnp.exp(-log_scale)) ** 2 - log_scale - 0.5 * _LOG_2PI
+        return sum_over_data_dims(per_dim, x.ndim - 1)
+
+    def mean(self, decoded: jax.Array) -> jax.Array:
+        return jnp.split(decoded, 2, axis=-1)[0]
+
+
+@LIKELIHOODS.register("mse")
+@dataclasses.dataclass(frozen=True)
+class SquaredError(Likelihood):
+    """Squared error as a score: log_prob = -sum (x - decoded)^2.
+
+    Not a normalised density (it is a unit-variance Gaussian times 2, without constants);
+    use it for plain autoencoders trained on MSE.
+    """
+
+    def log_prob(self, decoded: jax.Array, x: jax.Array) -> jax.Array:
+        return -sum_over_data_dims((x - decoded) ** 2, x.ndim - 1)
+
+    def mean(self, decoded: jax.Array) -> jax.Array:
+        return decoded
+
+
+def build_likelihood(name: str, **kwargs) -> Likelihood:
+    """The likelihood called `name`, with its options (e.g. `scale` for "gaussian")."""
+    return LIKELIHOODS.get(name)(**kwargs)

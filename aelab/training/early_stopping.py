@@ -1,0 +1,67 @@
+"""Early stopping on an evaluation metric."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+MODES = ("min", "max")
+
+
+@dataclasses.dataclass
+class EarlyStopping:
+    """Stops when `metric` has not improved by `min_delta` for `patience` evaluations.
+
+    patience <= 0 disables stopping (the best value is still tracked). The state is a
+    small dict (`state_dict` / `from_state_dict`) saved in checkpoints, so a resumed run
+    keeps counting where it stopped.
+    """
+
+    metric: str
+    mode: str = "min"
+    patience: int = 0
+    min_delta: float = 0.0
+    best: float | None = None
+    best_step: int | None = None
+    evals_without_improvement: int = 0
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(
+                f"config.train.best_mode={self.mode!r} is not valid; choose min or max."
+            )
+
+    def _improved(self, value: float) -> bool:
+        if self.best is None:
+            return True
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def update(self, step: int, metrics: dict[str, float]) -> bool:
+        """Records an evaluation; returns True when training should stop."""
+        if self.metric not in metrics:
+            raise ValueError(
+                f"The early-stopping / best-checkpoint metric {self.metric!r} is not among "
+                f"the evaluation metrics: {', '.join(sorted(metrics))}. "
+                "Set config.train.best_metric to one of them."
+            )
+        value = float(metrics[self.metric])
+        if math.isfinite(value) and self._improved(value):
+            self.best, self.best_step = value, step
+            self.evals_without_improvement = 0
+        else:
+            self.evals_without_improvement += 1
+        return 0 < self.patience <= self.evals_without_improvement
+
+    def state_dict(self) -> dict:
+        return {
+            "best": self.best,
+            "best_step": self.best_step,
+            "evals_without_improvement": self.evals_without_improvement,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best = state["best"]
+        self.best_step = state["best_step"]
+        self.evals_without_improvement = state["evals_without_improvement"]

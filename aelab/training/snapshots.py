@@ -1,0 +1,91 @@
+"""Image grids written at each evaluation: inputs vs reconstructions, and prior samples."""
+
+from __future__ import annotations
+
+import os
+
+import jax
+import numpy as np
+from flax import nnx
+
+from aelab.data.pipeline import ProcessSlice, eval_batches
+from aelab.training.mesh import replicated
+from aelab.training.seeds import data_seed
+from aelab.training.state import merge_model
+from aelab.visualization import image_grid, save_png, series_panel
+
+_NUM_EXAMPLES = 16
+_NUM_SAMPLES = 64
+
+
+def _is_image(shape: tuple[int, ...]) -> bool:
+    return len(shape) == 3 and shape[-1] in (1, 3)
+
+
+class ImageSnapshots:
+    """Writes `images/reconstructions_<step>.png` (rows of inputs, then their
+    reconstructions) and, for VAEs, `images/samples_<step>.png` (decoded prior samples);
+    time series get line plots instead. Also sends the grids to TensorBoard.
+
+    The inputs are the first examples of the evaluation split, the same at every step.
+    """
+
+    def __init__(self, workdir, graphdef, spec, eval_source, config, mesh, *, is_chief: bool):
+        self.directory = os.path.join(workdir, "images")
+        self.is_chief = is_chief
+        self.display_shape = tuple(spec.info.input_shape)
+        count = min(_NUM_EXAMPLES, len(eval_source))
+        batch = next(
+            eval_batches(
+                eval_source,
+                spec.transform,
+                ProcessSlice(count),  # every process loads all rows: replicated inputs
+                seed=data_seed(config),
+                max_examples=count,
+            )
+        )
+        self.inputs = np.asarray(batch["inputs"])
+        likelihood = spec.objective.likelihood
+        sharding = replicated(mesh)
+        self._inputs_on_device = jax.make_array_from_process_local_data(sharding, self.inputs)
+        sample_key = jax.random.PRNGKey(config.seed + 2)
+
+        @jax.jit
+        def reconstruct_and_sample(state, inputs):
+            model = merge_model(graphdef, state.params, state.model_state)
+            reconstructions = likelihood.mean(model(inputs, train=False, rngs=None).decoded)
+            samples = None
+            if getattr(model, "is_variational", False):
+                z = model.sample_prior(nnx.Rngs(sample_key), _NUM_SAMPLES)
+                samples = likelihood.mean(model.decode(z, train=False))
+            return reconstructions, samples
+
+        self._render = reconstruct_and_sample
+
+    def _as_display(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(x).reshape((-1, *self.display_shape))
+
+    def write(self, step: int, state, writer) -> None:
+        reconstructions, samples = self._render(state, self._inputs_on_device)
+        if not self.is_chief:
+            return
+        inputs = self._as_display(self.inputs)
+        reconstructions = self._as_display(jax.device_get(reconstructions))
+        if not _is_image(self.display_shape):
+            series_panel(
+                [("input", inputs), ("reconstruction", reconstructions)],
+                os.path.join(self.directory, f"reconstructions_{step:08d}.png"),
+            )
+            return
+        scale = max(1, 112 // self.display_shape[0])
+        columns = 8
+        rows = []
+        for start in range(0, len(inputs), columns):
+            rows += [inputs[start : start + columns], reconstructions[start : start + columns]]
+        grid = image_grid(np.concatenate(rows), columns=columns)
+        save_png(grid, os.path.join(self.directory, f"reconstructions_{step:08d}.png"), scale=scale)
+        writer.write_image(step, "reconstructions", grid)
+        if samples is not None:
+            grid = image_grid(self._as_display(jax.device_get(samples)), columns=8)
+            save_png(grid, os.path.join(self.directory, f"samples_{step:08d}.png"), scale=scale)
+            writer.write_image(step, "samples", grid)

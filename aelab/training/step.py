@@ -1,0 +1,85 @@
+"""The jitted train and evaluation steps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import nnx
+
+from aelab.objectives import Objective
+from aelab.training.state import TrainState, merge_model
+
+Metrics = dict[str, jax.Array]
+
+
+def make_train_step(
+    graphdef: nnx.GraphDef,
+    objective: Objective,
+    optimizer: optax.GradientTransformation,
+    learning_rate_fn: optax.Schedule | None = None,
+) -> Callable[[TrainState, dict], tuple[TrainState, Metrics]]:
+    """One optimizer update: (state, batch) -> (new state, metrics).
+
+    The batch is a dict of global arrays [batch, ...]. The step's randomness (dropout,
+    posterior samples) is `fold_in(state.rng, state.step)`, so it depends on the step
+    alone and a resumed run repeats it exactly. Metrics are scalars: the objective's,
+    plus "grad_norm" and "learning_rate".
+    """
+
+    def train_step(state: TrainState, batch: dict) -> tuple[TrainState, Metrics]:
+        key = jax.random.fold_in(state.rng, state.step)
+
+        def loss_fn(params):
+            model = merge_model(graphdef, params, state.model_state)
+            loss, metrics = objective(model, batch, rngs=nnx.Rngs(key), train=True, step=state.step)
+            model_state = nnx.to_pure_dict(nnx.state(model, nnx.Not(nnx.Param)))
+            return loss, (metrics, model_state)
+
+        grads, (metrics, model_state) = jax.grad(loss_fn, has_aux=True)(state.params)
+        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+        metrics = dict(metrics, grad_norm=optax.tree.norm(grads))
+        if learning_rate_fn is not None:
+            metrics["learning_rate"] = jnp.asarray(learning_rate_fn(state.step), jnp.float32)
+        new_state = state.replace(
+            step=state.step + 1, params=params, model_state=model_state, opt_state=opt_state
+        )
+        return new_state, metrics
+
+    return train_step
+
+
+def fuse_steps(
+    train_step: Callable[[TrainState, dict], tuple[TrainState, Metrics]],
+) -> Callable[[TrainState, dict], tuple[TrainState, Metrics]]:
+    """K updates in one call with `lax.scan`: batches [K, batch, ...] -> metrics [K].
+
+    One host call per K steps keeps the device busy when a step is short.
+    """
+
+    def train_steps(state: TrainState, batches: dict) -> tuple[TrainState, Metrics]:
+        return jax.lax.scan(train_step, state, batches)
+
+    return train_steps
+
+
+def make_eval_step(
+    graphdef: nnx.GraphDef, objective: Objective
+) -> Callable[[TrainState, dict, jax.Array], tuple[Metrics, jax.Array]]:
+    """(state, batch, key) -> (metric sums over real examples, number of real examples).
+
+    Evaluation runs the model in eval mode (no dropout, running batch statistics). The
+    objective's metrics are batch means over real examples; multiplying by the count
+    lets the caller average exactly over a split whose last batch is padded.
+    """
+
+    def eval_step(state: TrainState, batch: dict, key: jax.Array) -> tuple[Metrics, jax.Array]:
+        model = merge_model(graphdef, state.params, state.model_state)
+        _, metrics = objective(model, batch, rngs=nnx.Rngs(key), train=False, step=state.step)
+        count = jnp.sum(batch["mask"])
+        return {name: value * count for name, value in metrics.items()}, count
+
+    return eval_step

@@ -1,0 +1,43 @@
+r"""A convolutional autoencoder on MNIST (two stride-2 convs, 32-d code, Bernoulli loss).
+
+Needs MNIST's IDX .gz files under $AELAB_DATA_DIR/mnist:
+
+  python experiments/train.py --config=configs/mnist_conv_ae.py --workdir=runs/mnist_conv_ae
+
+Smoke version: --config=configs/mnist_conv_ae.py:smoke
+
+Result (measured): filled in below from a real run.
+"""
+
+from aelab.defaults import base_config, check_variant, make_smoke
+
+
+def get_config(arg: str | None = None):
+    variant = check_variant(arg)
+    config = base_config()
+    config.data.name = "mnist"
+    config.data.batch_size = 128
+    config.data.eval_batch_size = 1000
+
+    config.model.name = "conv_ae"
+    config.model.channels = (32, 64)
+    config.model.latent_dim = 32
+    config.model.activation = "relu"
+    config.model.upsample = "transpose"
+
+    config.objective.name = "reconstruction"
+    config.objective.likelihood = "bernoulli"
+
+    config.optimizer.name = "adam"
+    config.optimizer.learning_rate = 1e-3
+    config.optimizer.schedule = "cosine"
+    config.optimizer.end_lr_factor = 0.05
+
+    config.train.num_steps = 10_000
+    config.train.log_every = 200
+    config.train.eval_every = 2_000
+    config.train.checkpoint_every = 2_000
+    config.train.steps_per_call = 10
+    if variant == "smoke":
+        make_smoke(config, num_steps=20)
+    return config

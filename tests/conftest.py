@@ -1,0 +1,52 @@
+"""Test set-up: 8 fake CPU devices for sharding tests, quiet logs, shared helpers.
+
+The XLA flag must be set before JAX initialises its backend, hence at import time here.
+"""
+
+import os
+
+os.environ["XLA_FLAGS"] = (
+    os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8"
+).strip()
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import importlib.util
+import pathlib
+
+import jax
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+CONFIG_DIR = REPO / "configs"
+
+
+def load_config(name: str, arg: str | None = None):
+    """`get_config(arg)` of configs/<name>.py, loaded from its file like --config does."""
+    path = CONFIG_DIR / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(
+        f"aelab_test_config_{name.replace('/', '_')}", path
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.get_config(arg) if arg is not None else module.get_config()
+
+
+@pytest.fixture
+def tiny_config():
+    """The quickstart config shrunk to a few fast steps on one device."""
+    config = load_config("quickstart", "smoke")
+    config.mesh = {"num_devices": 1}
+    config.model.hidden_dims = (32,)
+    config.model.latent_dim = 4
+    config.data.batch_size = 16
+    config.data.eval_batch_size = 64
+    config.train.num_steps = 8
+    config.train.log_every = 2
+    config.train.eval_every = 4
+    config.train.checkpoint_every = 4
+    config.train.steps_per_call = 2
+    return config
+
+
+def pytest_report_header(config):
+    return f"jax {jax.__version__}, {jax.device_count()} devices ({jax.default_backend()})"

@@ -1,0 +1,56 @@
+"""Data parallelism over fake CPU devices gives the single-device result."""
+
+import jax
+import numpy as np
+import pytest
+
+from aelab.data import load_split
+from aelab.data.pipeline import ProcessSlice, to_global_arrays, train_dataset
+from aelab.training.experiment import build_run_spec
+from aelab.training.mesh import batch_sharding, make_data_mesh, replicated
+from aelab.training.optimizers import build_optimizer
+from aelab.training.state import create_train_state
+from aelab.training.step import fuse_steps, make_train_step
+
+
+def _run_steps(config, num_devices, num_calls=2):
+    spec = build_run_spec(config)
+    mesh = make_data_mesh(num_devices)
+    optimizer = build_optimizer(config.optimizer, config.train.num_steps)
+    graphdef, state, shardings = create_train_state(
+        config.model, spec.example_shape, spec.output_shape, optimizer, seed=0, mesh=mesh
+    )
+    step = jax.jit(
+        fuse_steps(make_train_step(graphdef, spec.objective, optimizer)),
+        in_shardings=(shardings, batch_sharding(mesh, 1)),
+        out_shardings=(shardings, replicated(mesh)),
+    )
+    source, _ = load_split(config.data, "train")
+    batches = iter(
+        train_dataset(source, spec.transform, ProcessSlice(config.data.batch_size), seed=0)
+    )
+    losses = []
+    for _ in range(num_calls):
+        stacked = {k: v[None] for k, v in next(batches).items()}
+        state, metrics = step(state, to_global_arrays(stacked, batch_sharding(mesh, 1)))
+        losses.append(float(metrics["loss"][0]))
+    return losses, jax.device_get(state.params), state
+
+
+@pytest.mark.parametrize("model", ["dense_vae", "conv_ae"])
+def test_sharded_step_matches_single_device(tiny_config, model):
+    assert jax.device_count() == 8, "conftest sets 8 fake CPU devices"
+    config = tiny_config
+    config.model.name = model
+    config.model.channels = (8, 16)
+    config.objective.name = "elbo" if model.endswith("vae") else "reconstruction"
+    config.data.batch_size = 32
+    losses_1, params_1, _ = _run_steps(config, 1)
+    losses_8, params_8, state_8 = _run_steps(config, 8)
+    np.testing.assert_allclose(losses_8, losses_1, rtol=1e-5, atol=1e-5)
+    jax.tree.map(
+        lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5), params_8, params_1
+    )
+    # Parameters are replicated over all 8 devices.
+    leaf = jax.tree.leaves(state_8.params)[0]
+    assert len(leaf.sharding.device_set) == 8 and leaf.sharding.is_fully_replicated
