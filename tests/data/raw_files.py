@@ -84,3 +84,11 @@ def random_ecg(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray
     """float32 series [n, 140] and UCR classes [n] in 1..5."""
     series = rng.normal(size=(n, 140)).astype(np.float32)
     return series, rng.integers(1, 6, size=n)
+
+
+def read_gzip_idx(path: Path) -> np.ndarray:
+    """The array in a gzipped IDX file (test helper, independent of aelab's reader)."""
+    data = gzip.decompress(path.read_bytes())
+    rank = data[3]
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(rank))
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * rank).reshape(shape)
