@@ -134,7 +134,8 @@ class ArraySource:
         lengths = {len(array) for array in arrays.values()}
         if len(lengths) != 1:
             raise ValueError(f"Arrays of one split must share their length; got {lengths}.")
-        self._arrays = {key: np.asarray(array) for key, array in arrays.items()}
+        # Read-only views: the caller's arrays stay writable, records from here do not.
+        self._arrays = {key: np.asarray(array).view() for key, array in arrays.items()}
         for array in self._arrays.values():
             array.setflags(write=False)
         self._length = lengths.pop()
@@ -306,12 +307,10 @@ def _info_from_builder(builder: tfds.core.DatasetBuilder, name: str) -> DatasetI
 
 
 def _open_prepared(
-    builder_cls: type[tfds.core.DatasetBuilder],
-    data_config: ml_collections.ConfigDict,
-    **kwargs: Any,
+    builder_cls: type[tfds.core.DatasetBuilder], data_config: ml_collections.ConfigDict
 ) -> tfds.core.DatasetBuilder | None:
     """The builder if its data is prepared in the TFDS dir, else None."""
-    builder = builder_cls(data_dir=tfds_dir(data_config), file_format="array_record", **kwargs)
+    builder = builder_cls(data_dir=tfds_dir(data_config), file_format="array_record")
     # TFDS logs a warning when asked about a folder that does not exist yet.
     return builder if builder.data_path.exists() and builder.is_prepared() else None
 
@@ -363,6 +362,7 @@ class _LocalFilesDataset:
                 builder_cls, tfds_dir=tfds_dir(data_config), manual_dir=folder
             )
         metadata = builder.info.metadata or {}
+        # Only ECG5000 writes `test_source`: its test split may come from a rounded CSV.
         if metadata.get("test_source") == builders.AelabEcg5000.CSV_NAME and (
             "test" in split or "all" in split
         ):
@@ -388,17 +388,36 @@ def _warn_rounded_ecg_test(path: str) -> None:
 
 
 _IMAGE_SPLITS = {"train": 60_000, "test": 10_000}
-for _name, _builder_name, _static_info in (
-    ("mnist", "AelabMnist", ("image", (28, 28, 1), 255.0, 10, _IMAGE_SPLITS)),
-    ("fashion_mnist", "AelabFashionMnist", ("image", (28, 28, 1), 255.0, 10, _IMAGE_SPLITS)),
-    (
-        "binarized_mnist",
+DATASETS.register("mnist")(
+    _LocalFilesDataset(
+        DatasetInfo("mnist", "image", (28, 28, 1), 255.0, 10, _IMAGE_SPLITS), "AelabMnist"
+    )
+)
+DATASETS.register("fashion_mnist")(
+    _LocalFilesDataset(
+        DatasetInfo("fashion_mnist", "image", (28, 28, 1), 255.0, 10, _IMAGE_SPLITS),
+        "AelabFashionMnist",
+    )
+)
+DATASETS.register("binarized_mnist")(
+    _LocalFilesDataset(
+        DatasetInfo(
+            "binarized_mnist",
+            "image",
+            (28, 28, 1),
+            1.0,
+            None,
+            {"train": 50_000, "validation": 10_000, "test": 10_000},
+        ),
         "AelabBinarizedMnist",
-        ("image", (28, 28, 1), 1.0, None, {"train": 50_000, "validation": 10_000, "test": 10_000}),
-    ),
-    ("ecg5000", "AelabEcg5000", ("series", (140, 1), None, 5, {"train": 500, "test": 4_500})),
-):
-    DATASETS.register(_name)(_LocalFilesDataset(DatasetInfo(_name, *_static_info), _builder_name))
+    )
+)
+DATASETS.register("ecg5000")(
+    _LocalFilesDataset(
+        DatasetInfo("ecg5000", "series", (140, 1), None, 5, {"train": 500, "test": 4_500}),
+        "AelabEcg5000",
+    )
+)
 
 
 _SPLIT_PART = re.compile(r"^(?P<split>\w+)(?:\[(?P<start>-?\d+%?)?:(?P<stop>-?\d+%?)?\])?$")
@@ -464,6 +483,7 @@ class _DigitsDataset:
     and the other 1,437 in `train`. Split specs also accept `validation`, which is
     `train[90%:]` (the last 144 train images; train on `train[:90%]` when you use it),
     `all` (`train+test`, 1,797), slices like `train[:100]` and sums like `train+test`.
+    Always in memory, whatever `config.in_memory` says.
     """
 
     def _splits(self) -> dict[str, np.ndarray]:
@@ -509,8 +529,9 @@ DATASETS.register("digits")(_DigitsDataset())
 class _NpzDataset:
     """A user `.npz` file: `config.path` (relative paths are taken from the data dir).
 
-    Layout: see `aelab.data.builders.npz_config`. `config.input_key` (default "image")
-    names the input feature. Prepared once into the TFDS dir, keyed by the file's hash.
+    Layout: see `aelab.data.builders.npz_config`. `config.input_key` (default "image";
+    "image", "series" or "inputs") names the input feature. Prepared once into the TFDS
+    dir, keyed by the file's hash.
     """
 
     def _builder(self, data_config: ml_collections.ConfigDict) -> tfds.core.DatasetBuilder:
@@ -526,7 +547,12 @@ class _NpzDataset:
         root = _data_root(data_config)
         if not path.is_absolute() and root is not None:
             path = root / path
-        config = builders.npz_config(path, input_key=data_config.get("input_key", "image"))
+        input_key = data_config.get("input_key", "image")
+        if input_key not in _INPUT_KEYS:
+            raise DataError(
+                f"config.data.input_key is {input_key!r}; expected one of {list(_INPUT_KEYS)}."
+            )
+        config = builders.npz_config(path, input_key=input_key)
         return builders.prepare(builders.AelabNpz, tfds_dir=tfds_dir(data_config), config=config)
 
     def info(self, data_config: ml_collections.ConfigDict) -> DatasetInfo:

@@ -321,3 +321,22 @@ def test_tfds_route_unprepared_builtin_explains(make_config, tmp_path: Path):
 def test_tfds_route_unknown_name(make_config, tmp_path: Path):
     with pytest.raises(DataError, match="no_such_data_set_xyz"):
         dataset_info(make_config("tfds:no_such_data_set_xyz", tfds_data_dir=str(tmp_path)))
+
+
+def test_npz_input_key_must_be_known(make_config, tmp_path: Path):
+    np.savez(tmp_path / "d.npz", train=np.zeros((2, 3)), test=np.zeros((1, 3)))
+    config = make_config("npz", path=str(tmp_path / "d.npz"), input_key="x")
+    with pytest.raises(DataError, match="input_key"):
+        load_split(config, "train")
+
+
+def test_array_source_leaves_callers_arrays_writable():
+    images = np.zeros((3, 2), np.float32)
+    source = sources.ArraySource({"image": images}, name="t", split="train")
+
+    images[1] = 5.0
+
+    assert images.flags.writeable
+    np.testing.assert_array_equal(source[1]["image"], [5.0, 5.0])
+    with pytest.raises(ValueError, match="share their length"):
+        sources.ArraySource({"a": np.zeros(2), "b": np.zeros(3)}, name="t", split="train")
