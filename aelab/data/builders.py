@@ -506,7 +506,8 @@ def prepare(
         builder = open_builder()
         if not builder.is_prepared():
             download_config = tfds.download.DownloadConfig(
-                manual_dir=os.fspath(manual_dir) if manual_dir is not None else None
+                manual_dir=os.fspath(manual_dir) if manual_dir is not None else None,
+                try_download_gcs=False,  # Never look for a prepared copy online.
             )
             builder.download_and_prepare(download_config=download_config)
             builder = open_builder()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import re
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -320,3 +321,19 @@ def test_prepare_is_safe_in_concurrent_processes(tmp_path: Path):
     }
     assert [n for _, n in results] == [3000, 3000, 3000]
     assert sorted(p.name for p in (tmp_path / "tfds" / "aelab_mnist").iterdir()) == ["1.0.0"]
+
+
+def test_prepare_needs_no_network(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("preparation tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    raw_files.write_binarized_folder(tmp_path / "raw", {"train": 2, "validation": 1, "test": 1})
+
+    builder = builders.prepare(
+        builders.AelabBinarizedMnist, tfds_dir=tmp_path / "tfds", manual_dir=tmp_path / "raw"
+    )
+
+    assert builder.info.splits["train"].num_examples == 2
