@@ -25,7 +25,9 @@ def base_config() -> ml_collections.ConfigDict:
     config.data = ml_collections.ConfigDict()
     config.data.name = "digits"  # see aelab.data.list_datasets()
     config.data.data_dir = placeholder(str)  # None: $AELAB_DATA_DIR
-    config.data.tfds_data_dir = placeholder(str)  # None: $AELAB_TFDS_DIR or ~/.cache/aelab/tensorflow_datasets
+    config.data.tfds_data_dir = placeholder(
+        str
+    )  # None: $AELAB_TFDS_DIR or ~/.cache/aelab/tensorflow_datasets
     config.data.path = placeholder(str)  # the file, for data set "npz"
     config.data.in_memory = True  # load a split into memory once
     config.data.train_split = "train"

@@ -37,7 +37,7 @@ def get_config(arg: str | None = None):
     config.train.log_every = 200
     config.train.eval_every = 2_000
     config.train.checkpoint_every = 2_000
-    config.train.steps_per_call = 10
+    config.train.steps_per_call = 1
     if variant == "smoke":
         make_smoke(config, num_steps=20)
     return config

@@ -9,6 +9,11 @@ os.environ["XLA_FLAGS"] = (
     os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8"
 ).strip()
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+if "AELAB_TFDS_DIR" not in os.environ:
+    # Prepared data sets go to a scratch dir, never the user's ~/.cache.
+    import tempfile
+
+    os.environ["AELAB_TFDS_DIR"] = tempfile.mkdtemp(prefix="aelab-test-tfds-")
 
 import importlib.util
 import pathlib
@@ -46,6 +51,20 @@ def tiny_config():
     config.train.checkpoint_every = 4
     config.train.steps_per_call = 2
     return config
+
+
+def all_config_names() -> list[str]:
+    """Every experiment config under configs/, as paths relative to it without .py."""
+    return sorted(
+        str(p.relative_to(CONFIG_DIR).with_suffix(""))
+        for p in CONFIG_DIR.rglob("*.py")
+        if not p.name.startswith("_")
+    )
+
+
+def needs_local_data(config) -> bool:
+    """Whether a config reads files from AELAB_DATA_DIR (anything but the embedded set)."""
+    return config.data.name != "digits"
 
 
 def pytest_report_header(config):
