@@ -119,6 +119,13 @@ class Checkpointer:
         )
         return restored["state"]
 
+    def restore_data_iterator(self, step: int, data_iter: grain.DatasetIterator) -> None:
+        """Moves `data_iter` to the position saved at step `step`."""
+        self._manager.restore(
+            step,
+            args=ocp.args.Composite(data_iter=grain.checkpoint.CheckpointRestore(data_iter)),
+        )
+
     def wait(self) -> None:
         """Blocks until pending asynchronous saves are on disk."""
         self._manager.wait_until_finished()
