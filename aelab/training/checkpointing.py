@@ -17,10 +17,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import grain
 import jax
 import orbax.checkpoint as ocp
-from absl import logging
+
+from aelab.training.batches import TrainBatches
 
 _policies = ocp.checkpoint_managers
 
@@ -84,29 +84,28 @@ class Checkpointer:
         self,
         step: int,
         state: Any,
-        data_iter: grain.DatasetIterator,
+        batches: TrainBatches,
         loop_state: dict,
         metrics: dict[str, float] | None = None,
     ) -> None:
-        """Saves step `step` (asynchronously unless disabled)."""
+        """Saves step `step` (asynchronously unless disabled): the train state, the
+        position of `batches` and `loop_state`; `metrics` rank it for best-keeping."""
         args = ocp.args.Composite(
             state=ocp.args.StandardSave(state),
-            data_iter=grain.checkpoint.CheckpointSave(data_iter),
+            data_iter=batches.save_arg(),
             loop=ocp.args.JsonSave(loop_state),
         )
         metrics = None if metrics is None else {k: float(v) for k, v in metrics.items()}
         self._manager.save(step, args=args, metrics=metrics, force=True)
 
-    def restore(
-        self, step: int, abstract_state: Any, data_iter: grain.DatasetIterator
-    ) -> tuple[Any, dict]:
+    def restore(self, step: int, abstract_state: Any, batches: TrainBatches) -> tuple[Any, dict]:
         """Restores step `step` into `abstract_state`'s shapes and shardings and moves
-        `data_iter` to the saved position. Returns (state, loop_state)."""
+        `batches` to the saved position. Returns (state, loop_state)."""
         restored = self._manager.restore(
             step,
             args=ocp.args.Composite(
                 state=ocp.args.StandardRestore(abstract_state),
-                data_iter=grain.checkpoint.CheckpointRestore(data_iter),
+                data_iter=batches.restore_arg(),
                 loop=ocp.args.JsonRestore(),
             ),
         )
@@ -119,12 +118,9 @@ class Checkpointer:
         )
         return restored["state"]
 
-    def restore_data_iterator(self, step: int, data_iter: grain.DatasetIterator) -> None:
-        """Moves `data_iter` to the position saved at step `step`."""
-        self._manager.restore(
-            step,
-            args=ocp.args.Composite(data_iter=grain.checkpoint.CheckpointRestore(data_iter)),
-        )
+    def restore_batches(self, step: int, batches: TrainBatches) -> None:
+        """Moves `batches` to the position saved at step `step`."""
+        self._manager.restore(step, args=ocp.args.Composite(data_iter=batches.restore_arg()))
 
     def wait(self) -> None:
         """Blocks until pending asynchronous saves are on disk."""
@@ -140,7 +136,3 @@ def abstract_with_shardings(state: Any, shardings: Any) -> Any:
     return jax.tree.map(
         lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s), state, shardings
     )
-
-
-def log_restored(step: int, directory: str) -> None:
-    logging.info("Resuming from the checkpoint at step %d in %s.", step, directory)

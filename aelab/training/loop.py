@@ -13,6 +13,8 @@ import json
 import math
 import os
 import time
+from collections.abc import Sequence
+from typing import Protocol
 
 import jax
 import numpy as np
@@ -20,6 +22,7 @@ from absl import logging
 
 from aelab.data import load_split
 from aelab.data.pipeline import ProcessSlice, eval_batches, to_global_arrays, train_dataset
+from aelab.training.batches import HostBatches
 from aelab.training.checkpointing import Checkpointer, abstract_with_shardings
 from aelab.training.distributed import initialize_distributed
 from aelab.training.early_stopping import EarlyStopping
@@ -154,7 +157,17 @@ def evaluate(
     return {f"eval/{name}": value / total for name, value in sums.items()}
 
 
-def train_and_evaluate(config, workdir: str) -> dict[str, float]:
+class TrainCallback(Protocol):
+    """Called by the loop; sweeps use it to report and prune trials."""
+
+    def on_evaluation(self, step: int, metrics: dict[str, float]) -> None:
+        """After each evaluation (and the checkpoint of that step, if any). May raise to
+        stop the run; the checkpoint of `step` is already saved then."""
+
+
+def train_and_evaluate(
+    config, workdir: str, *, callbacks: Sequence[TrainCallback] = ()
+) -> dict[str, float]:
     """Trains the model described by `config`, writing everything into `workdir`.
 
     Resumes from the latest checkpoint in `workdir/checkpoints` if there is one.
@@ -226,14 +239,15 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
         out_shardings=replicated(mesh),
     )
 
-    data_iter = iter(
+    batches = HostBatches(
         train_dataset(
             train_source,
             spec.transform,
             ProcessSlice.current(global_batch),
             seed=data_seed(config),
             labels=config.data.get("train_labels"),
-        )
+        ),
+        mesh,
     )
     checkpointer = Checkpointer(
         os.path.join(workdir, "checkpoints"),
@@ -252,7 +266,7 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
     start_step = checkpointer.latest_step()
     if start_step is not None:
         state, loop_state = checkpointer.restore(
-            start_step, abstract_with_shardings(state, shardings), data_iter
+            start_step, abstract_with_shardings(state, shardings), batches
         )
         window = MetricWindow(loop_state["window"])
         early_stopping.load_state_dict(loop_state["early_stopping"])
@@ -280,7 +294,6 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
             "train_seconds": train_seconds,
         }
 
-    stacked_sharding = batch_sharding(mesh, leading_axes=1)
     progress = Progress(step, num_steps)
     pending: list[tuple[int, dict]] = []  # (first step, per-step metrics on device)
     eval_metrics: dict[str, float] = {}
@@ -308,9 +321,7 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
                 ),
             )
             k = min(loop["steps_per_call"], next_event - step)
-            batches = [next(data_iter) for _ in range(k)]
-            stacked = {key: np.stack([b[key] for b in batches]) for key in batches[0]}
-            state, metrics = train_step(state, to_global_arrays(stacked, stacked_sharding))
+            state, metrics = train_step(state, batches.next_stacked(k))
             pending.append((step, metrics))
             step += k
 
@@ -350,8 +361,11 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
                 snapshots.write(step, state, writer)
                 stopped_early = early_stopping.update(step, eval_metrics)
             if do_checkpoint or stopped_early:
-                checkpointer.save(step, state, data_iter, loop_state(), metrics=eval_metrics)
+                checkpointer.save(step, state, batches, loop_state(), metrics=eval_metrics)
                 last_checkpoint = step
+            if do_eval:
+                for callback in callbacks:
+                    callback.on_evaluation(step, eval_metrics)
             if stopped_early:
                 logging.info(
                     "Early stopping at step %d: %s has not improved for %d evaluations "

@@ -7,7 +7,9 @@ import numpy as np
 from aelab.data import load_split
 from aelab.data.pipeline import ProcessSlice, train_dataset
 from aelab.training import Checkpointer, train_and_evaluate
+from aelab.training.batches import HostBatches
 from aelab.training.experiment import build_run_spec
+from aelab.training.mesh import make_data_mesh
 
 
 def test_checkpoint_has_state_data_iterator_and_loop_items(tmp_path, tiny_config):
@@ -32,8 +34,11 @@ def test_restored_iterator_yields_the_batch_after_the_checkpoint(tmp_path, tiny_
         next(reference)
     expected = next(reference)
 
-    restored = fresh_iterator()
+    restored = HostBatches(
+        train_dataset(source, spec.transform, ProcessSlice(16), seed=tiny_config.seed),
+        make_data_mesh(1),
+    )
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"))
-    checkpointer.restore_data_iterator(8, restored)
+    checkpointer.restore_batches(8, restored)
     checkpointer.close()
-    np.testing.assert_array_equal(next(restored)["inputs"], expected["inputs"])
+    np.testing.assert_array_equal(next(restored.iterator)["inputs"], expected["inputs"])
