@@ -11,6 +11,7 @@ See `aelab.objectives.base` for the batch and metric conventions.
 from __future__ import annotations
 
 from aelab.objectives.base import Objective, weighted_mean
+from aelab.objectives.bounds import iwae_bound, log_importance_weights
 from aelab.objectives.elbo import ElboObjective
 from aelab.objectives.kl import gaussian_kl_to_standard_normal
 from aelab.objectives.likelihoods import LIKELIHOODS, Likelihood, build_likelihood
@@ -65,8 +66,10 @@ __all__ = [
     "build_likelihood",
     "build_objective",
     "gaussian_kl_to_standard_normal",
+    "iwae_bound",
     "l1_penalty",
     "l2_penalty",
     "list_objectives",
+    "log_importance_weights",
     "weighted_mean",
 ]
