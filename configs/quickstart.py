@@ -29,11 +29,13 @@ def get_config(arg: str | None = None):
 
     config.optimizer.name = "adam"
     config.optimizer.learning_rate = 1e-3
+    config.optimizer.schedule = "cosine"
+    config.optimizer.end_lr_factor = 0.05
 
-    config.train.num_steps = 3000
-    config.train.log_every = 100
-    config.train.eval_every = 500
-    config.train.checkpoint_every = 1000
+    config.train.num_steps = 10_000
+    config.train.log_every = 500
+    config.train.eval_every = 1_000
+    config.train.checkpoint_every = 2_500
     config.train.steps_per_call = 10
     if variant == "smoke":
         make_smoke(config, num_steps=20)
