@@ -6,7 +6,11 @@ Needs MNIST's four IDX .gz files under $AELAB_DATA_DIR/mnist (or config.data.dat
 
 Smoke version: --config=configs/mnist_vae.py:smoke
 
-Result (measured): filled in below from a real run.
+Result (measured 2026-11-23, commit 1224441, 2-core CPU heavily shared with other jobs):
+test ELBO -93.05 nats (one posterior sample per test image, the 10,000 test images
+binarised once with a fixed seed; KL 25.8, reconstruction NLL 67.2) after 30,000 steps
+(64 epochs) at batch 128; 979 s of training (about 34 steps/s under that load; the
+same step runs at about 250 steps/s on an idle 2-core CPU).
 """
 
 from aelab.defaults import base_config, check_variant, make_smoke

@@ -6,7 +6,9 @@ Works offline on a fresh machine (scikit-learn ships the data):
 
 Smoke version (20 steps): --config=configs/quickstart.py:smoke
 
-Result (measured): see the docstring's last paragraph, filled in from a real run.
+Result (measured 2026-11-23, commit 1224441, 2-core CPU shared with other jobs): test
+ELBO -23.66 nats (Bernoulli likelihood on grey levels in [0, 1]; eval/mse 0.0306) after
+10,000 steps; 14.6 s wall time for the whole command, of which 5 s training.
 """
 
 from aelab.defaults import base_config, check_variant, make_smoke
