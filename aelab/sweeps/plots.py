@@ -58,7 +58,8 @@ def plot_objective_vs_params(rows: list[dict], description: dict, path: str) -> 
         ax.set_xlabel(field, fontsize=8)
         ax.set_ylabel(metric, fontsize=8)
         ax.tick_params(labelsize=7)
-    axes[0].legend(fontsize=7)
+    if rows:
+        axes[0].legend(fontsize=7)
     fig.savefig(path)
 
 
@@ -83,7 +84,8 @@ def plot_history(rows: list[dict], description: dict, path: str) -> None:
     ax.set_xlabel("trial", fontsize=8)
     ax.set_ylabel(metric, fontsize=8)
     ax.tick_params(labelsize=7)
-    ax.legend(fontsize=7)
+    if rows:
+        ax.legend(fontsize=7)
     fig.savefig(path)
 
 

@@ -130,16 +130,14 @@ def _latest_checkpoint_step(workdir: str) -> int | None:
     return max(steps, default=None)
 
 
-def _pop_waiting_trial(study: optuna.Study, storage) -> int | None:
-    """Atomically moves one WAITING trial to RUNNING; its id, or None if none is left."""
-    study_id = storage.get_study_id_from_name(study.study_name)
-    for trial in storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.WAITING,)):
-        try:
-            if storage.set_trial_state_values(trial._trial_id, state=TrialState.RUNNING):
-                return trial._trial_id
-        except optuna.exceptions.UpdateFinishedTrialError:
-            continue
-    return None
+def _pop_waiting_trial(study: optuna.Study) -> int | None:
+    """Atomically moves one WAITING trial to RUNNING; its id, or None if none is left.
+
+    `study.ask()` would create a new trial when the queue is empty, so with several
+    workers a sweep could overshoot its planned number of trials; this is the queue half
+    of `ask()` alone (through the study's cached storage, which must see the trial).
+    """
+    return study._pop_waiting_trial_id()
 
 
 def _fail_stale_trials(study: optuna.Study) -> None:
@@ -233,7 +231,7 @@ def run_worker(
     attempts = 0
     while True:
         _fail_stale_trials(study)
-        trial_id = _pop_waiting_trial(study, storage)
+        trial_id = _pop_waiting_trial(study)
         if trial_id is None:
             if not _has_running_trials(study):
                 return attempts
