@@ -29,6 +29,7 @@ import optuna
 
 from aelab.registry import Registry
 from aelab.sweeps.space import Dimension, grid_points
+from aelab.training.seeds import data_seed
 
 SAMPLERS = Registry("sampler")
 
@@ -148,10 +149,15 @@ class Sweep:
 
     def describe(self) -> dict:
         """A JSON-able summary, stored with the study (reports read it from there)."""
+        overrides = {k: _jsonable(v) for k, v in self.overrides.items()}
+        if self.population_size:
+            # Population members share the base config's data order; a member rerun
+            # alone needs it explicitly (its own seed would otherwise reseed the data).
+            overrides["data.seed"] = data_seed(self.base_config())
         return {
             "config_file": self.config_file,
             "config_arg": self.config_arg,
-            "overrides": {k: _jsonable(v) for k, v in self.overrides.items()},
+            "overrides": overrides,
             "space": {name: d.describe() for name, d in self.space.items()},
             "metric": self.metric,
             "direction": self.direction,

@@ -43,6 +43,7 @@ from aelab.objectives import build_objective
 from aelab.training.batches import HostBatches
 from aelab.training.checkpointing import Checkpointer
 from aelab.training.experiment import build_run_spec
+from aelab.training.log_filter import quiet_library_info_logs
 from aelab.training.mesh import batch_sharding, make_data_mesh
 from aelab.training.metric_writer import MetricWriter
 from aelab.training.optimizers import build_optimizer
@@ -255,18 +256,22 @@ def choose_chunk_size(
     size: int,
     *,
     repeats: int = 3,
-) -> tuple[int, dict[int, float]]:
-    """Times each candidate chunk size (P, then 1) on `batches`; returns the fastest
-    and {chunk size: seconds per call}. Candidates run on copies of the states."""
-    timings = {}
+) -> tuple[int, Callable, dict[int, float]]:
+    """Times each candidate chunk size (P, then 1) on `batches`, on copies of the states.
+
+    Returns (the fastest chunk size, its jitted train function, {chunk size: seconds per
+    call}).
+    """
+    timings, functions = {}, {}
     for chunk in sorted({size, 1}, reverse=True):
-        fn = jax.jit(train_steps_for(chunk))
+        fn = functions[chunk] = jax.jit(train_steps_for(chunk))
         jax.block_until_ready(fn(states, hparams, batches))  # compile
         start = time.perf_counter()
         for _ in range(repeats):
             jax.block_until_ready(fn(states, hparams, batches))
         timings[chunk] = (time.perf_counter() - start) / repeats
-    return min(timings, key=timings.get), timings
+    best = min(timings, key=timings.get)
+    return best, functions[best], timings
 
 
 def train_population(
@@ -293,6 +298,7 @@ def train_population(
       One MemberResult per member. A member whose loss stops being finite is marked
       with an error; the others train on.
     """
+    quiet_library_info_logs()
     size = len(members)
     for values in members:
         check_vmappable(list(values), config)
@@ -341,11 +347,12 @@ def train_population(
     def next_event(at: int) -> int:
         return min(num_steps, *((at // n + 1) * n for n in intervals.values() if n > 0))
 
+    batches_probe = train_steps = None
     if chunk_size == "auto":
-        probe = batches_probe = None
+        chunk_size = size
         if jax.default_backend() == "cpu" and size > 1 and step < num_steps:
             batches_probe = batches.next_stacked(min(steps_per_call, next_event(step) - step))
-            probe, timings = choose_chunk_size(
+            chunk_size, train_steps, timings = choose_chunk_size(
                 lambda c: population_train_steps(member_train, c, size),
                 states,
                 hparams,
@@ -356,14 +363,12 @@ def train_population(
                 "Population of %d: seconds per call by chunk size %s; using %d.",
                 size,
                 {k: round(v, 5) for k, v in timings.items()},
-                probe,
+                chunk_size,
             )
-        chunk_size = probe or size
-    else:
-        batches_probe = None
-    train_steps = jax.jit(
-        population_train_steps(member_train, int(chunk_size), size), donate_argnums=0
-    )
+    if train_steps is None:
+        train_steps = jax.jit(
+            population_train_steps(member_train, int(chunk_size), size), donate_argnums=0
+        )
     eval_step = jax.jit(
         _map_members(
             lambda state, hk, batch: member_eval(state, hk[0], batch, hk[1]),

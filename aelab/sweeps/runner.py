@@ -22,6 +22,7 @@ import optuna
 from absl import logging
 
 from aelab.sweeps.definition import load_sweep
+from aelab.sweeps.population_sweep import run_population_sweep
 from aelab.sweeps.report import write_report
 from aelab.sweeps.storage import (
     GRACE_PERIOD,
@@ -150,9 +151,7 @@ def run_sweep(run: SweepRun, *, num_workers: int = 1) -> bool:
         num_workers,
     )
     if sweep.population_size:
-        from aelab.sweeps.population_sweep import run_population_sweep
-
-        run_population_sweep(sweep, study, run.sweep_dir)
+        run_population_sweep(sweep, study, storage, run.sweep_dir)
     elif num_workers == 0:
         run_worker(sweep, study, storage, run.sweep_dir)
     elif unfinished_slots(study):

@@ -80,7 +80,7 @@ class TrialReporter:
             raise optuna.TrialPruned(f"pruned at step {step}: {self.metric}={value:.5g}")
 
 
-class _Heartbeat:
+class Heartbeat:
     """Beats a trial's heartbeat from a thread until stopped."""
 
     def __init__(self, storage, trial_id: int):
@@ -130,7 +130,7 @@ def _latest_checkpoint_step(workdir: str) -> int | None:
     return max(steps, default=None)
 
 
-def _pop_waiting_trial(study: optuna.Study) -> int | None:
+def pop_waiting_trial(study: optuna.Study) -> int | None:
     """Atomically moves one WAITING trial to RUNNING; its id, or None if none is left.
 
     `study.ask()` would create a new trial when the queue is empty, so with several
@@ -140,7 +140,7 @@ def _pop_waiting_trial(study: optuna.Study) -> int | None:
     return study._pop_waiting_trial_id()
 
 
-def _fail_stale_trials(study: optuna.Study) -> None:
+def fail_stale_trials(study: optuna.Study) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)
@@ -230,15 +230,15 @@ def run_worker(
     """
     attempts = 0
     while True:
-        _fail_stale_trials(study)
-        trial_id = _pop_waiting_trial(study)
+        fail_stale_trials(study)
+        trial_id = pop_waiting_trial(study)
         if trial_id is None:
             if not _has_running_trials(study):
                 return attempts
             time.sleep(poll_seconds)
             continue
         attempts += 1
-        with _Heartbeat(storage, trial_id):
+        with Heartbeat(storage, trial_id):
             _attempt(study, storage, trial_id, sweep, sweep_dir)
 
 

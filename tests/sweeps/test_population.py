@@ -7,9 +7,11 @@ import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
+from aelab.sweeps import SweepRun, print_report, run_sweep
 from aelab.sweeps.population import check_vmappable, member_config, train_population
 from aelab.training import train_and_evaluate
 from tests.conftest import load_config
+from tests.sweeps.conftest import write_sweep_file
 
 MEMBERS = [
     {
@@ -94,9 +96,32 @@ def test_population_equals_sequential_runs(tmp_path, sequential_runs, chunk_size
 
 
 def test_fields_that_change_the_program_are_refused():
-    with pytest.raises(ValueError, match="model.latent_dim"):
+    with pytest.raises(ValueError, match=r"model\.latent_dim"):
         check_vmappable(["optimizer.learning_rate", "model.latent_dim"], _base_config())
     config = _base_config()
     config.optimizer.name = "adam"
     with pytest.raises(ValueError, match="adamw"):
         check_vmappable(["optimizer.weight_decay"], config)
+
+
+def test_population_sweep_fills_the_results_table(tmp_path):
+    spec = write_sweep_file(
+        tmp_path,
+        """
+        Sweep(
+            config_file=QUICKSTART, config_arg="smoke",
+            overrides={**SMOKE, "train.num_steps": 10, "model.hidden_dims": (32,)},
+            space={"seed": Int(0, 100), "optimizer.learning_rate": Float(1e-3, 1e-2, log=True)},
+            sampler="random", num_trials=3, population_size=2,
+        )
+        """,
+    )
+    run = SweepRun(sweep_spec=spec, sweep_dir=str(tmp_path / "sweep"))
+    assert run_sweep(run)
+    report = print_report(run)
+    rows = report["rows"]
+    assert [r["state"] for r in rows] == ["COMPLETE"] * 3  # populations of 2, then 1
+    assert all(r["steps"] == 10 and r["final/eval/loss"] == r["value"] for r in rows)
+    assert os.path.isfile(os.path.join(rows[2]["workdir"], "metrics.jsonl"))
+    # Rerun alone, the best member needs the population's data order.
+    assert "--config.data.seed=0 " in report["command"]
