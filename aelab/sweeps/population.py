@@ -14,11 +14,12 @@ state, and every member's rate must be > 0: a rate of 0 removes the layer). What
 anything that changes shapes or the program: layer sizes, latent size, architecture,
 optimizer or objective name, batch size, number of steps, penalties switched on or off.
 
-How the P members run (`chunk_size`): P runs them all in one vmap; 1 runs them one
-after another inside the same jitted step (`lax.map`), at the speed of sequential runs;
-values in between vmap chunks. "auto" times the candidates on the first batches and
-keeps the fastest: on a CPU, batched small matmuls can be slower than plain ones, so the
-population is never slower than sequential runs there.
+How the P members run (`strategy`): "vmap" runs all of them in one jitted call;
+"sequential" runs each member's own jitted call in turn, which is what P separate runs
+compute. "auto" times both on the first batches and keeps the faster: on a CPU,
+batched small matmuls can be slower than plain ones (measured in
+benchmarks/population_sweep.py), so a population is not slower than sequential runs
+there; on accelerators it uses vmap.
 """
 
 from __future__ import annotations
@@ -163,29 +164,35 @@ def make_member_fns(graphdef, config, num_steps: int):
     return train_step, eval_step
 
 
-def _map_members(fn: Callable, chunk_size: int, size: int) -> Callable:
-    """fn(state, hparams, *shared) over stacked members: vmap when chunk_size >= size,
-    else lax.map over members (chunks of `chunk_size` vmapped)."""
+STRATEGIES = ("vmap", "sequential")
 
-    def mapped(states, hparams, *shared):
-        if chunk_size >= size:
-            return jax.vmap(fn, in_axes=(0, 0, *([None] * len(shared))))(states, hparams, *shared)
-        return jax.lax.map(
-            lambda member: fn(member[0], member[1], *shared),
-            (states, hparams),
-            batch_size=None if chunk_size == 1 else chunk_size,
+
+def population_train_steps(member_train_step, strategy: str, size: int) -> Callable:
+    """A jitted (states [P], hparams [P], batches [K, b, ...]) -> (states, metrics
+    {name: [K, P]}): K updates of every member, by `strategy` ("vmap" or "sequential")."""
+    if strategy == "vmap":
+        step = jax.vmap(member_train_step, in_axes=(0, 0, None))
+        return jax.jit(
+            lambda states, hparams, batches: jax.lax.scan(
+                lambda s, batch: step(s, hparams, batch), states, batches
+            )
         )
-
-    return mapped
-
-
-def population_train_steps(member_train_step, chunk_size: int, size: int) -> Callable:
-    """(states [P], hparams [P], batches [K, b, ...]) -> (states, metrics {name: [K, P]}):
-    K updates of every member in one call."""
-    step = _map_members(member_train_step, chunk_size, size)
+    if strategy != "sequential":
+        raise ValueError(f"Unknown population strategy {strategy!r}; use one of {STRATEGIES}.")
+    one_member = jax.jit(
+        lambda state, hparams, batches: jax.lax.scan(
+            lambda s, batch: member_train_step(s, hparams, batch), state, batches
+        )
+    )
+    split = jax.jit(lambda tree: [member_tree(tree, i) for i in range(size)])
+    join_states = jax.jit(stack_trees)
+    join_metrics = jax.jit(lambda ms: jax.tree.map(lambda *m: jnp.stack(m, axis=1), *ms))
 
     def train_steps(states, hparams, batches):
-        return jax.lax.scan(lambda s, batch: step(s, hparams, batch), states, batches)
+        outputs = [
+            one_member(s, h, batches) for s, h in zip(split(states), split(hparams), strict=True)
+        ]
+        return join_states([o[0] for o in outputs]), join_metrics([o[1] for o in outputs])
 
     return train_steps
 
@@ -214,15 +221,19 @@ class MemberResult:
     error: str | None
 
 
-def _init_members(config, spec, members, mesh, num_steps):
+def init_population(
+    config, members, example_shape, output_shape, mesh, num_steps: int
+) -> tuple[Any, TrainState]:
+    """(graphdef, stacked train states [P, ...]): each member initialised exactly as its
+    sequential run would be (same seed, same model config)."""
     graphdef, states = None, []
     for values in members:
         member = member_config(config, values)
         optimizer = build_optimizer(member.optimizer, num_steps)
         member_graphdef, state, _ = create_train_state(
             member.model,
-            spec.example_shape,
-            spec.output_shape,
+            example_shape,
+            output_shape,
             optimizer,
             seed=int(member.seed),
             mesh=mesh,
@@ -237,7 +248,8 @@ def _init_members(config, spec, members, mesh, num_steps):
     return graphdef, stack_trees(states)
 
 
-def _hparams(config, members) -> dict[str, jax.Array]:
+def population_hparams(config, members) -> dict[str, jax.Array]:
+    """{dotted field: [P] values} of the fields traced inside the step."""
     fields = sorted(
         {f for values in members for f in values if f.split(".")[0] in _TRACED_SECTIONS}
     )
@@ -248,28 +260,21 @@ def _hparams(config, members) -> dict[str, jax.Array]:
     }
 
 
-def choose_chunk_size(
-    train_steps_for: Callable[[int], Callable],
-    states,
-    hparams,
-    batches,
-    size: int,
-    *,
-    repeats: int = 3,
-) -> tuple[int, Callable, dict[int, float]]:
-    """Times each candidate chunk size (P, then 1) on `batches`, on copies of the states.
+def choose_strategy(
+    member_train_step, states, hparams, batches, size: int, *, repeats: int = 3
+) -> tuple[str, Callable, dict[str, float]]:
+    """Times each strategy on `batches` (the states are not changed).
 
-    Returns (the fastest chunk size, its jitted train function, {chunk size: seconds per
-    call}).
+    Returns (the faster strategy, its train function, {strategy: seconds per call}).
     """
     timings, functions = {}, {}
-    for chunk in sorted({size, 1}, reverse=True):
-        fn = functions[chunk] = jax.jit(train_steps_for(chunk))
+    for strategy in STRATEGIES:
+        fn = functions[strategy] = population_train_steps(member_train_step, strategy, size)
         jax.block_until_ready(fn(states, hparams, batches))  # compile
         start = time.perf_counter()
         for _ in range(repeats):
             jax.block_until_ready(fn(states, hparams, batches))
-        timings[chunk] = (time.perf_counter() - start) / repeats
+        timings[strategy] = (time.perf_counter() - start) / repeats
     best = min(timings, key=timings.get)
     return best, functions[best], timings
 
@@ -279,7 +284,7 @@ def train_population(
     members: Sequence[Mapping[str, Any]],
     workdir: str,
     *,
-    chunk_size: int | str = "auto",
+    strategy: str = "auto",
     on_evaluation: Callable[[int, list[dict[str, float]]], None] | None = None,
 ) -> list[MemberResult]:
     """Trains len(members) models at once; each member's logs go to
@@ -290,8 +295,8 @@ def train_population(
       config: the base config (the members' shared fields).
       members: per member {dotted field: value}, fields from `VMAPPABLE_FIELDS`.
       workdir: the population's directory.
-      chunk_size: members per vmapped chunk (len(members): one vmap; 1: one after the
-        other), or "auto" to time both on the first batches and keep the faster.
+      strategy: "vmap", "sequential", or "auto": on a CPU, time both on the first
+        batches and keep the faster; elsewhere vmap.
       on_evaluation: called with (step, per-member eval metrics) after each evaluation.
 
     Returns:
@@ -316,8 +321,10 @@ def train_population(
     train_source, _ = load_split(config.data, config.data.get("train_split", "train"))
     eval_source, _ = load_split(config.data, config.data.get("eval_split", "test"))
 
-    graphdef, states = _init_members(config, spec, members, mesh, num_steps)
-    hparams = _hparams(config, members)
+    graphdef, states = init_population(
+        config, members, spec.example_shape, spec.output_shape, mesh, num_steps
+    )
+    hparams = population_hparams(config, members)
     member_train, member_eval = make_member_fns(graphdef, config, num_steps)
 
     batches = HostBatches(
@@ -348,32 +355,26 @@ def train_population(
         return min(num_steps, *((at // n + 1) * n for n in intervals.values() if n > 0))
 
     batches_probe = train_steps = None
-    if chunk_size == "auto":
-        chunk_size = size
+    if strategy == "auto":
+        strategy = "vmap"
         if jax.default_backend() == "cpu" and size > 1 and step < num_steps:
             batches_probe = batches.next_stacked(min(steps_per_call, next_event(step) - step))
-            chunk_size, train_steps, timings = choose_chunk_size(
-                lambda c: population_train_steps(member_train, c, size),
-                states,
-                hparams,
-                batches_probe,
-                size,
+            strategy, train_steps, timings = choose_strategy(
+                member_train, states, hparams, batches_probe, size
             )
             logging.info(
-                "Population of %d: seconds per call by chunk size %s; using %d.",
+                "Population of %d: seconds per call %s; using %s.",
                 size,
                 {k: round(v, 5) for k, v in timings.items()},
-                chunk_size,
+                strategy,
             )
     if train_steps is None:
-        train_steps = jax.jit(
-            population_train_steps(member_train, int(chunk_size), size), donate_argnums=0
-        )
+        train_steps = population_train_steps(member_train, strategy, size)
+    # Evaluation is short and infrequent: always one vmapped call.
     eval_step = jax.jit(
-        _map_members(
-            lambda state, hk, batch: member_eval(state, hk[0], batch, hk[1]),
-            int(chunk_size),
-            size,
+        jax.vmap(
+            lambda state, hparams, key, batch: member_eval(state, hparams, batch, key),
+            in_axes=(0, 0, 0, None),
         )
     )
     eval_keys = jnp.stack(
@@ -453,7 +454,7 @@ def _evaluate(eval_step, states, hparams, keys, source, spec, mesh, config, eval
     for index, batch in enumerate(batches):
         batch_keys = jax.vmap(jax.random.fold_in, in_axes=(0, None))(keys, index)
         metric_sums, count = eval_step(
-            states, (hparams, batch_keys), to_global_arrays(batch, sharding)
+            states, hparams, batch_keys, to_global_arrays(batch, sharding)
         )
         metric_sums, count = jax.device_get((metric_sums, count))
         sums = (
