@@ -22,7 +22,20 @@ import statistics
 import subprocess
 import time
 
+import jax
+import numpy as np
 from absl import app, flags
+
+from aelab.defaults import base_config
+from aelab.objectives import build_objective
+from aelab.sweeps.population import (
+    PopulationTrainer,
+    init_population,
+    make_member_fns,
+    member_tree,
+    population_hparams,
+)
+from aelab.training.mesh import make_data_mesh
 
 _MEMBERS = flags.DEFINE_integer("members", 16, "Population size P.")
 _REPEATS = flags.DEFINE_integer("repeats", 5, "Timed repeats of each variant.")
@@ -40,8 +53,6 @@ CASES = [
 
 
 def _config(hidden_dims, latent_dim, batch_size):
-    from aelab.defaults import base_config
-
     config = base_config()
     config.model.name = "dense_vae"
     config.model.hidden_dims = hidden_dims
@@ -52,27 +63,12 @@ def _config(hidden_dims, latent_dim, batch_size):
 
 
 def _time(fn, *args) -> float:
-    import jax
-
     start = time.perf_counter()
     jax.block_until_ready(fn(*args))
     return time.perf_counter() - start
 
 
 def run_case(name, example_shape, hidden_dims, latent_dim, batch_size, size, k, repeats):
-    import jax
-    import numpy as np
-
-    from aelab.objectives import build_objective
-    from aelab.sweeps.population import (
-        init_population,
-        make_member_fns,
-        member_tree,
-        population_hparams,
-        population_train_steps,
-    )
-    from aelab.training.mesh import make_data_mesh
-
     config = _config(hidden_dims, latent_dim, batch_size)
     rng = np.random.default_rng(0)
     members = [
@@ -95,8 +91,10 @@ def run_case(name, example_shape, hidden_dims, latent_dim, batch_size, size, k, 
     }
     member_train, _ = make_member_fns(graphdef, config, config.train.num_steps)
 
-    vmap_fn = population_train_steps(member_train, "vmap", size)
-    fallback_fn = population_train_steps(member_train, "sequential", size)
+    vmap_trainer = PopulationTrainer(member_train, "vmap", size)
+    fallback_trainer = PopulationTrainer(member_train, "sequential", size)
+    vmap_states = vmap_trainer.hold(states)
+    fallback_states = fallback_trainer.hold(states)
     member_states = [member_tree(states, i) for i in range(size)]
     member_hparams = [member_tree(hparams, i) for i in range(size)]
     # One compiled K-step program, called once per member: P separate runs execute the
@@ -112,14 +110,14 @@ def run_case(name, example_shape, hidden_dims, latent_dim, batch_size, size, k, 
 
     # Compile everything before timing.
     jax.block_until_ready(sequential(member_states, member_hparams, batches))
-    jax.block_until_ready(vmap_fn(states, hparams, batches))
-    jax.block_until_ready(fallback_fn(states, hparams, batches))
+    jax.block_until_ready(vmap_trainer(vmap_states, hparams, batches))
+    jax.block_until_ready(fallback_trainer(fallback_states, hparams, batches))
 
     times = {"sequential": [], "vmap": [], "fallback": []}
     for _ in range(repeats):
         times["sequential"].append(_time(sequential, member_states, member_hparams, batches))
-        times["vmap"].append(_time(vmap_fn, states, hparams, batches))
-        times["fallback"].append(_time(fallback_fn, states, hparams, batches))
+        times["vmap"].append(_time(vmap_trainer, vmap_states, hparams, batches))
+        times["fallback"].append(_time(fallback_trainer, fallback_states, hparams, batches))
     member_steps = size * k
     result = {
         "case": name,
@@ -156,8 +154,6 @@ def _commit() -> str:
 
 def main(argv):
     del argv
-    import jax
-
     started = time.time()
     results = []
     for case in CASES:

@@ -167,34 +167,59 @@ def make_member_fns(graphdef, config, num_steps: int):
 STRATEGIES = ("vmap", "sequential")
 
 
-def population_train_steps(member_train_step, strategy: str, size: int) -> Callable:
-    """A jitted (states [P], hparams [P], batches [K, b, ...]) -> (states, metrics
-    {name: [K, P]}): K updates of every member, by `strategy` ("vmap" or "sequential")."""
-    if strategy == "vmap":
-        step = jax.vmap(member_train_step, in_axes=(0, 0, None))
-        return jax.jit(
-            lambda states, hparams, batches: jax.lax.scan(
-                lambda s, batch: step(s, hparams, batch), states, batches
+class PopulationTrainer:
+    """K updates of every member per call, holding the members' states in the form its
+    strategy runs fastest on.
+
+    "vmap" keeps one stacked pytree [P, ...] and updates it in one jitted call.
+    "sequential" keeps a list of P member states and runs one jitted call per member, so
+    it costs what P separate runs cost (no stacking or slicing per call).
+
+    Call `hold(stacked)` to get the held form, `__call__(held, hparams, batches)` ->
+    (held, metrics {name: [K, P]}) to train, `stacked(held)` for evaluation and
+    checkpoints.
+    """
+
+    def __init__(self, member_train_step, strategy: str, size: int):
+        if strategy not in STRATEGIES:
+            raise ValueError(f"Unknown population strategy {strategy!r}; use one of {STRATEGIES}.")
+        self.strategy, self.size = strategy, size
+        if strategy == "vmap":
+            step = jax.vmap(member_train_step, in_axes=(0, 0, None))
+            self._train = jax.jit(
+                lambda states, hparams, batches: jax.lax.scan(
+                    lambda s, batch: step(s, hparams, batch), states, batches
+                )
             )
-        )
-    if strategy != "sequential":
-        raise ValueError(f"Unknown population strategy {strategy!r}; use one of {STRATEGIES}.")
-    one_member = jax.jit(
-        lambda state, hparams, batches: jax.lax.scan(
-            lambda s, batch: member_train_step(s, hparams, batch), state, batches
-        )
-    )
-    split = jax.jit(lambda tree: [member_tree(tree, i) for i in range(size)])
-    join_states = jax.jit(stack_trees)
-    join_metrics = jax.jit(lambda ms: jax.tree.map(lambda *m: jnp.stack(m, axis=1), *ms))
+        else:
+            self._train = jax.jit(
+                lambda state, hparams, batches: jax.lax.scan(
+                    lambda s, batch: member_train_step(s, hparams, batch), state, batches
+                )
+            )
+            self._split = jax.jit(lambda tree: [member_tree(tree, i) for i in range(size)])
+            self._join = jax.jit(stack_trees)
+            self._join_metrics = jax.jit(
+                lambda ms: jax.tree.map(lambda *m: jnp.stack(m, axis=1), *ms)
+            )
+        self._member_hparams = None
 
-    def train_steps(states, hparams, batches):
+    def hold(self, stacked_states):
+        return stacked_states if self.strategy == "vmap" else self._split(stacked_states)
+
+    def stacked(self, held):
+        return held if self.strategy == "vmap" else self._join(held)
+
+    def __call__(self, held, hparams, batches):
+        if self.strategy == "vmap":
+            return self._train(held, hparams, batches)
+        if self._member_hparams is None:
+            self._member_hparams = self._split(hparams)
         outputs = [
-            one_member(s, h, batches) for s, h in zip(split(states), split(hparams), strict=True)
+            self._train(state, h, batches)
+            for state, h in zip(held, self._member_hparams, strict=True)
         ]
-        return join_states([o[0] for o in outputs]), join_metrics([o[1] for o in outputs])
-
-    return train_steps
+        return [o[0] for o in outputs], self._join_metrics([o[1] for o in outputs])
 
 
 def stack_trees(trees: Sequence[Any]) -> Any:
@@ -261,22 +286,22 @@ def population_hparams(config, members) -> dict[str, jax.Array]:
 
 
 def choose_strategy(
-    member_train_step, states, hparams, batches, size: int, *, repeats: int = 3
-) -> tuple[str, Callable, dict[str, float]]:
+    member_train_step, stacked_states, hparams, batches, size: int, *, repeats: int = 3
+) -> tuple[PopulationTrainer, dict[str, float]]:
     """Times each strategy on `batches` (the states are not changed).
 
-    Returns (the faster strategy, its train function, {strategy: seconds per call}).
+    Returns (the faster strategy's trainer, {strategy: seconds per call}).
     """
-    timings, functions = {}, {}
+    timings, trainers = {}, {}
     for strategy in STRATEGIES:
-        fn = functions[strategy] = population_train_steps(member_train_step, strategy, size)
-        jax.block_until_ready(fn(states, hparams, batches))  # compile
+        trainer = trainers[strategy] = PopulationTrainer(member_train_step, strategy, size)
+        held = trainer.hold(stacked_states)
+        jax.block_until_ready(trainer(held, hparams, batches))  # compile
         start = time.perf_counter()
         for _ in range(repeats):
-            jax.block_until_ready(fn(states, hparams, batches))
+            jax.block_until_ready(trainer(held, hparams, batches))
         timings[strategy] = (time.perf_counter() - start) / repeats
-    best = min(timings, key=timings.get)
-    return best, functions[best], timings
+    return trainers[min(timings, key=timings.get)], timings
 
 
 def train_population(
@@ -354,22 +379,21 @@ def train_population(
     def next_event(at: int) -> int:
         return min(num_steps, *((at // n + 1) * n for n in intervals.values() if n > 0))
 
-    batches_probe = train_steps = None
+    batches_probe = trainer = None
     if strategy == "auto":
         strategy = "vmap"
         if jax.default_backend() == "cpu" and size > 1 and step < num_steps:
             batches_probe = batches.next_stacked(min(steps_per_call, next_event(step) - step))
-            strategy, train_steps, timings = choose_strategy(
-                member_train, states, hparams, batches_probe, size
-            )
+            trainer, timings = choose_strategy(member_train, states, hparams, batches_probe, size)
             logging.info(
                 "Population of %d: seconds per call %s; using %s.",
                 size,
                 {k: round(v, 5) for k, v in timings.items()},
-                strategy,
+                trainer.strategy,
             )
-    if train_steps is None:
-        train_steps = population_train_steps(member_train, strategy, size)
+    if trainer is None:
+        trainer = PopulationTrainer(member_train, strategy, size)
+    states = trainer.hold(states)
     # Evaluation is short and infrequent: always one vmapped call.
     eval_step = jax.jit(
         jax.vmap(
@@ -392,7 +416,7 @@ def train_population(
             else:
                 k = min(steps_per_call, next_event(step) - step)
                 stacked = batches.next_stacked(k)
-            states, metrics = train_steps(states, hparams, stacked)
+            states, metrics = trainer(states, hparams, stacked)
             metrics = jax.device_get(metrics)
             for i in range(size):
                 for name, values in metrics.items():
@@ -414,7 +438,7 @@ def train_population(
             if (intervals["eval_every"] and step % intervals["eval_every"] == 0) or at_end:
                 results = _evaluate(
                     eval_step,
-                    states,
+                    trainer.stacked(states),
                     hparams,
                     eval_keys,
                     eval_source,
@@ -431,7 +455,7 @@ def train_population(
             if (
                 intervals["checkpoint_every"] and step % intervals["checkpoint_every"] == 0
             ) or at_end:
-                checkpointer.save(step, states, batches, loop_state)
+                checkpointer.save(step, trainer.stacked(states), batches, loop_state)
     finally:
         checkpointer.close()
         for writer in writers:
