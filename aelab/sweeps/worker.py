@@ -51,13 +51,22 @@ class TrialReporter:
     step's checkpoint first.
     """
 
-    def __init__(self, trial: optuna.Trial, metric: str, direction: str):
+    def __init__(
+        self,
+        trial: optuna.Trial,
+        metric: str,
+        direction: str,
+        *,
+        previous: optuna.trial.FrozenTrial | None = None,
+    ):
         self.trial = trial
         self.metric = metric
         self.sign = 1.0 if direction == "minimize" else -1.0
-        self.best: dict[str, float] | None = None
-        self.best_step: int | None = None
-        self.last_step = 0
+        # A retried trial inherits what its killed attempt reported and its best so far.
+        attrs = previous.user_attrs if previous is not None else {}
+        self.best: dict[str, float] | None = attrs.get("best_metrics")
+        self.best_step: int | None = attrs.get("best_step")
+        self.reported = set(previous.intermediate_values) if previous is not None else set()
 
     def on_evaluation(self, step: int, metrics: dict[str, float]) -> None:
         if self.metric not in metrics:
@@ -66,7 +75,6 @@ class TrialReporter:
                 f"({', '.join(sorted(metrics))}); set Sweep.metric to one of them."
             )
         value = float(metrics[self.metric])
-        self.last_step = step
         if math.isfinite(value) and (
             self.best is None or self.sign * value < self.sign * self.best[self.metric]
         ):
@@ -74,8 +82,9 @@ class TrialReporter:
             self.trial.set_user_attr("best_metrics", self.best)
             self.trial.set_user_attr("best_step", step)
         self.trial.set_user_attr("steps", step)
-        if math.isfinite(value):
+        if math.isfinite(value) and step not in self.reported:
             self.trial.report(value, step)
+            self.reported.add(step)
         if self.trial.should_prune():
             raise optuna.TrialPruned(f"pruned at step {step}: {self.metric}={value:.5g}")
 
@@ -150,15 +159,22 @@ def _has_running_trials(study: optuna.Study) -> bool:
     return bool(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
 
 
-def run_trial(trial: optuna.Trial, slot: int, sweep: Sweep, sweep_dir: str) -> float:
+def run_trial(
+    trial: optuna.Trial,
+    slot: int,
+    sweep: Sweep,
+    sweep_dir: str,
+    previous: optuna.trial.FrozenTrial | None = None,
+) -> float:
     """Trains one trial of `slot` in the slot's work directory; returns the final value
-    of the sweep's metric."""
+    of the sweep's metric. `previous`: this attempt's stored state (a retry's inherited
+    reports and best metrics)."""
     workdir = trial_workdir(sweep_dir, slot)
     trial.set_user_attr("workdir", workdir)
     trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
     params = {name: dimension.suggest(trial, name) for name, dimension in sweep.space.items()}
     config = sweep.trial_config(params)
-    reporter = TrialReporter(trial, sweep.metric, sweep.direction)
+    reporter = TrialReporter(trial, sweep.metric, sweep.direction, previous=previous)
     with _workdir_lock(workdir):
         resumed_from = _latest_checkpoint_step(workdir)
         if resumed_from is not None:
@@ -183,7 +199,8 @@ def _attempt(study: optuna.Study, storage, trial_id: int, sweep: Sweep, sweep_di
     start = time.time()
     trial = optuna.Trial(study, trial_id)
     try:
-        value = run_trial(trial, slot_of(storage.get_trial(trial_id)), sweep, sweep_dir)
+        stored = storage.get_trial(trial_id)
+        value = run_trial(trial, slot_of(stored), sweep, sweep_dir, previous=stored)
     except optuna.TrialPruned as e:
         trial.set_user_attr("wall_seconds", time.time() - start)
         study.tell(trial, state=TrialState.PRUNED)
