@@ -34,6 +34,7 @@ from aelab.sweeps.definition import Sweep
 from aelab.sweeps.storage import retry_stale_trial_callback
 from aelab.sweeps.study import slot_of
 from aelab.training import NonFiniteLossError, train_and_evaluate
+from aelab.training.metric_writer import read_metrics
 
 # Errors that fail one trial but not the sweep: divergence, and values the config or
 # model rejects (ValueError; TypeError for a value of the wrong type for its field).
@@ -187,11 +188,24 @@ def run_trial(
             f", resuming at step {resumed_from}" if resumed_from is not None else "",
         )
         metrics = train_and_evaluate(config, workdir, callbacks=[reporter])
+    if not metrics:
+        # The run had already finished (its earlier attempt completed it): nothing was
+        # evaluated now, so take its last logged evaluation.
+        step, metrics = _last_evaluation(workdir)
+        trial.set_user_attr("steps", step)
     value = float(metrics.get(sweep.metric, math.nan))
     trial.set_user_attr("final_metrics", {k: float(v) for k, v in metrics.items()})
     if not math.isfinite(value):
         raise NonFiniteLossError(f"The final {sweep.metric} is {value}.")
     return value
+
+
+def _last_evaluation(workdir: str) -> tuple[int | None, dict[str, float]]:
+    evaluations = [r for r in read_metrics(workdir) if any(k.startswith("eval/") for k in r)]
+    if not evaluations:
+        return None, {}
+    last = evaluations[-1]
+    return last["step"], {k: v for k, v in last.items() if k.startswith("eval/")}
 
 
 def _attempt(study: optuna.Study, storage, trial_id: int, sweep: Sweep, sweep_dir: str) -> None:

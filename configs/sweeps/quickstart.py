@@ -6,7 +6,11 @@ r"""Sweep: learning rate and latent size of the quickstart VAE (digits), 6 trial
 Smoke version (30 steps a trial, an evaluation and checkpoint every 10, for tests):
 --sweep=configs/sweeps/quickstart.py:smoke
 
-Result: not measured yet.
+Result (measured, commit of this docstring): 3 trials complete, 3 pruned by the median
+pruner; best eval/loss 24.06 (learning rate 2.1e-3, latent_dim 4) after 1,500 steps. 2 min
+42 s wall with --workers=2 (65 s of CPU) on the 2-core CPU while it was shared with other
+jobs (load average about 8), so about a minute is to be expected on an idle machine but
+was not measured there.
 """
 
 import os
