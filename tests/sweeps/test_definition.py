@@ -5,11 +5,12 @@ import math
 import optuna
 import pytest
 
-from aelab.sweeps import Choice, Float, Int, Sweep, grid_points, redact_url
+from aelab.sweeps import Choice, Float, Int, Sweep, grid_points, load_sweep, redact_url
 from aelab.sweeps.definition import set_fields
+from aelab.sweeps.population import check_vmappable
 from aelab.sweeps.plots import write_plots
 from aelab.sweeps.report import best_command, format_table
-from tests.conftest import CONFIG_DIR, load_config
+from tests.conftest import CONFIG_DIR, all_sweep_files, load_config
 
 QUICKSTART = str(CONFIG_DIR / "quickstart.py")
 
@@ -135,3 +136,16 @@ def test_best_command_is_a_train_command_line():
     assert "--config.lr=0.003" in command
     assert "'--config.dims=(128, 64)'" in command  # quoted for the shell
     assert not math.isnan(_rows()[3]["value"])
+
+
+@pytest.mark.parametrize("path", all_sweep_files(), ids=lambda p: p.rsplit("/", 1)[1])
+@pytest.mark.parametrize("arg", [None, "smoke"])
+def test_every_sweep_file_builds_its_trial_configs(path, arg):
+    sweep = load_sweep(path if arg is None else f"{path}:{arg}")
+    assert sweep.num_trials >= 1
+    study = optuna.create_study(sampler=sweep.make_sampler())
+    trial = study.ask()
+    config = sweep.trial_config({n: d.suggest(trial, n) for n, d in sweep.space.items()})
+    assert config.train.num_steps > 0
+    if sweep.population_size:
+        check_vmappable(list(sweep.space), config)
