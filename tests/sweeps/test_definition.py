@@ -7,8 +7,8 @@ import pytest
 
 from aelab.sweeps import Choice, Float, Int, Sweep, grid_points, load_sweep, redact_url
 from aelab.sweeps.definition import set_fields
-from aelab.sweeps.population import check_vmappable
 from aelab.sweeps.plots import write_plots
+from aelab.sweeps.population import check_vmappable
 from aelab.sweeps.report import best_command, format_table
 from tests.conftest import CONFIG_DIR, all_sweep_files, load_config
 
