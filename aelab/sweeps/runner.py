@@ -100,9 +100,12 @@ def _worker_main(run: SweepRun, worker_index: int, prepared: bool) -> None:
 def _run_workers(run: SweepRun, num_workers: int, *, prepared: bool) -> list[int]:
     """Starts `num_workers` processes and waits for them; returns their exit codes."""
     context = multiprocessing.get_context("spawn")
+    # Worker indices seed the samplers: workers joining from other machines take indices
+    # of their own, so that their random draws differ from the first machine's.
+    first = 0 if prepared else 1 + (os.getpid() % 100_000) * 100
     processes = [
         context.Process(target=_worker_main, args=(run, index, prepared), name=f"worker-{index}")
-        for index in range(num_workers)
+        for index in range(first, first + num_workers)
     ]
     for process in processes:
         process.start()
