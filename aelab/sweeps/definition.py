@@ -76,6 +76,7 @@ class Sweep:
       seed: the samplers' seed (each worker mixes in its own index).
       population_size: when set, the sweep trains this many members at once with
         `jax.vmap` (see `aelab.sweeps.population`); only vmappable fields may be searched.
+      population_strategy: "auto", "vmap" or "sequential" (see `train_population`).
     """
 
     config_file: str
@@ -90,6 +91,7 @@ class Sweep:
     overrides: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     seed: int = 0
     population_size: int | None = None
+    population_strategy: str = "auto"
 
     def __post_init__(self):
         self.config_file = os.path.abspath(self.config_file)

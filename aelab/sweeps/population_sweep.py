@@ -29,8 +29,6 @@ def run_population_sweep(
     study: optuna.Study,
     storage: optuna.storages.RDBStorage,
     sweep_dir: str,
-    *,
-    strategy: str = "auto",
 ) -> int:
     """Trains the study's waiting slots, P at a time; returns the number of populations."""
     config = sweep.base_config()
@@ -51,10 +49,10 @@ def run_population_sweep(
         if not trial_ids:
             return populations
         populations += 1
-        _train_one_population(sweep, study, storage, sweep_dir, trial_ids, config, strategy)
+        _train_one_population(sweep, study, storage, sweep_dir, trial_ids, config)
 
 
-def _train_one_population(sweep, study, storage, sweep_dir, trial_ids, config, strategy):
+def _train_one_population(sweep, study, storage, sweep_dir, trial_ids, config):
     trials = [optuna.Trial(study, trial_id) for trial_id in trial_ids]
     slots = [slot_of(storage.get_trial(trial_id)) for trial_id in trial_ids]
     members = [
@@ -82,7 +80,7 @@ def _train_one_population(sweep, study, storage, sweep_dir, trial_ids, config, s
             stack.enter_context(Heartbeat(storage, trial_id))
         try:
             results = train_population(
-                config, members, workdir, strategy=strategy, on_evaluation=report
+                config, members, workdir, strategy=sweep.population_strategy, on_evaluation=report
             )
         except (ValueError, TypeError) as e:
             # The population as a whole rejected its values (e.g. a dropout rate of 0).

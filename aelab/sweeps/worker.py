@@ -118,10 +118,14 @@ class Heartbeat:
 
 @contextlib.contextmanager
 def _workdir_lock(workdir: str):
-    """Holds an exclusive lock on the run; the OS releases it if the process dies."""
+    """Holds an exclusive lock on the run; the OS releases it if the process dies. The
+    file names the holder ("host:pid")."""
     os.makedirs(workdir, exist_ok=True)
-    with open(os.path.join(workdir, ".trial.lock"), "w") as f:
+    with open(os.path.join(workdir, ".trial.lock"), "a+") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
+        f.truncate(0)
+        f.write(f"{socket.gethostname()}:{os.getpid()}\n")
+        f.flush()
         try:
             yield
         finally:

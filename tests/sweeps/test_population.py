@@ -105,7 +105,7 @@ def test_population_sweep_fills_the_results_table(tmp_path):
             config_file=QUICKSTART, config_arg="smoke",
             overrides={**SMOKE, "train.num_steps": 10, "model.hidden_dims": (32,)},
             space={"seed": Int(0, 100), "optimizer.learning_rate": Float(1e-3, 1e-2, log=True)},
-            sampler="random", num_trials=3, population_size=2,
+            sampler="random", num_trials=3, population_size=2, population_strategy="vmap",
             # 3 trials in populations of 2: the second population has one member.
         )
         """,
