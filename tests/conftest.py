@@ -53,13 +53,22 @@ def tiny_config():
     return config
 
 
+SWEEP_DIR = CONFIG_DIR / "sweeps"
+
+
 def all_config_names() -> list[str]:
-    """Every experiment config under configs/, as paths relative to it without .py."""
+    """Every experiment config under configs/, as paths relative to it without .py
+    (sweep files under configs/sweeps/ are not experiment configs)."""
     return sorted(
         str(p.relative_to(CONFIG_DIR).with_suffix(""))
         for p in CONFIG_DIR.rglob("*.py")
-        if not p.name.startswith("_")
+        if not p.name.startswith("_") and SWEEP_DIR not in p.parents
     )
+
+
+def all_sweep_files() -> list[str]:
+    """Every sweep file under configs/sweeps/, as paths."""
+    return sorted(str(p) for p in SWEEP_DIR.glob("*.py") if not p.name.startswith("_"))
 
 
 def needs_local_data(config) -> bool:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import jax
 from flax import nnx
 
-from aelab.models.layers import get_activation
+from aelab.models.layers import Dropout, get_activation
 
 
 class MLP(nnx.Module):
@@ -35,7 +35,7 @@ class MLP(nnx.Module):
         self.norms = nnx.List(
             [nnx.BatchNorm(b, rngs=rngs) for b in hidden_dims] if batch_norm else []
         )
-        self.dropout = nnx.Dropout(dropout_rate) if dropout_rate > 0 else None
+        self.dropout = Dropout(dropout_rate) if dropout_rate > 0 else None
         self.out = nnx.Linear(sizes[-1], out_features, rngs=rngs)
 
     def __call__(self, x: jax.Array, *, train: bool, rngs: nnx.Rngs | None) -> jax.Array:

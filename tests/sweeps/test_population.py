@@ -1,0 +1,121 @@
+"""A vmapped population equals the same members trained one by one."""
+
+import os
+
+import jax
+import numpy as np
+import orbax.checkpoint as ocp
+import pytest
+
+from aelab.sweeps import SweepRun, print_report, run_sweep
+from aelab.sweeps.population import check_vmappable, member_config, train_population
+from aelab.training import train_and_evaluate
+from tests.conftest import load_config
+from tests.sweeps.conftest import write_sweep_file
+
+MEMBERS = [
+    {
+        "seed": 0,
+        "optimizer.learning_rate": 1e-3,
+        "optimizer.weight_decay": 1e-4,
+        "objective.beta": 1.0,
+        "model.dropout_rate": 0.1,
+    },
+    {
+        "seed": 1,
+        "optimizer.learning_rate": 3e-3,
+        "optimizer.weight_decay": 1e-2,
+        "objective.beta": 0.5,
+        "model.dropout_rate": 0.3,
+    },
+]
+
+
+def _base_config():
+    config = load_config("quickstart", "smoke")
+    config.mesh = {"num_devices": 1}
+    config.model.hidden_dims = (32,)
+    config.model.latent_dim = 4
+    config.model.dropout_rate = 0.1
+    config.optimizer.name = "adamw"
+    config.optimizer.weight_decay = 1e-4
+    config.optimizer.schedule = "cosine"
+    config.optimizer.warmup_steps = 2
+    config.data.batch_size = 16
+    config.data.eval_batch_size = 64
+    config.train.num_steps = 6
+    config.train.log_every = 2
+    config.train.eval_every = 6
+    config.train.checkpoint_every = 6
+    config.train.steps_per_call = 2
+    return config
+
+
+def _params(checkpoint_dir, step):
+    manager = ocp.CheckpointManager(checkpoint_dir, item_names=("state",))
+    restored = manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore()))
+    manager.close()
+    return restored["state"]["params"]
+
+
+@pytest.fixture(scope="module")
+def sequential_runs(tmp_path_factory):
+    """Each member trained alone by the normal loop: (final params, final eval metrics)."""
+    runs = []
+    for i, values in enumerate(MEMBERS):
+        workdir = str(tmp_path_factory.mktemp(f"sequential_{i}"))
+        metrics = train_and_evaluate(member_config(_base_config(), values), workdir)
+        runs.append((_params(os.path.join(workdir, "checkpoints"), 6), metrics))
+    return runs
+
+
+@pytest.mark.parametrize("strategy", ["vmap", "sequential"])
+def test_population_equals_sequential_runs(tmp_path, sequential_runs, strategy):
+    results = train_population(
+        _base_config(), MEMBERS, str(tmp_path / "population"), strategy=strategy
+    )
+    stacked = _params(str(tmp_path / "population" / "checkpoints"), 6)
+    assert [r.steps for r in results] == [6] * len(MEMBERS)
+    for i, (params, metrics) in enumerate(sequential_runs):
+        member = jax.tree.map(lambda x, i=i: x[i], stacked)
+        jax.tree.map(
+            lambda a, b: np.testing.assert_allclose(a, b, rtol=0, atol=1e-5), member, params
+        )
+        assert results[i].error is None
+        for name, value in metrics.items():
+            assert results[i].final_metrics[name] == pytest.approx(value, rel=1e-5, abs=1e-5)
+    # The members really differ (the hyperparameters reached the step).
+    assert results[0].final_metrics["eval/loss"] != results[1].final_metrics["eval/loss"]
+
+
+def test_fields_that_change_the_program_are_refused():
+    with pytest.raises(ValueError, match=r"model\.latent_dim"):
+        check_vmappable(["optimizer.learning_rate", "model.latent_dim"], _base_config())
+    config = _base_config()
+    config.optimizer.name = "adam"
+    with pytest.raises(ValueError, match="adamw"):
+        check_vmappable(["optimizer.weight_decay"], config)
+
+
+def test_population_sweep_fills_the_results_table(tmp_path):
+    spec = write_sweep_file(
+        tmp_path,
+        """
+        Sweep(
+            config_file=QUICKSTART, config_arg="smoke",
+            overrides={**SMOKE, "train.num_steps": 10, "model.hidden_dims": (32,)},
+            space={"seed": Int(0, 100), "optimizer.learning_rate": Float(1e-3, 1e-2, log=True)},
+            sampler="random", num_trials=3, population_size=2, population_strategy="vmap",
+            # 3 trials in populations of 2: the second population has one member.
+        )
+        """,
+    )
+    run = SweepRun(sweep_spec=spec, sweep_dir=str(tmp_path / "sweep"))
+    assert run_sweep(run)
+    report = print_report(run)
+    rows = report["rows"]
+    assert [r["state"] for r in rows] == ["COMPLETE"] * 3  # populations of 2, then 1
+    assert all(r["steps"] == 10 and r["final/eval/loss"] == r["value"] for r in rows)
+    assert os.path.isfile(os.path.join(rows[2]["workdir"], "metrics.jsonl"))
+    # Rerun alone, the best member needs the population's data order.
+    assert "--config.data.seed=0 " in report["command"]

@@ -1,0 +1,80 @@
+"""Trials that are pruned or fail are recorded as such, and the sweep goes on."""
+
+import json
+import os
+
+import optuna
+
+from aelab.sweeps import SweepRun, print_report, results_rows, run_sweep
+from tests.sweeps.conftest import write_sweep_file
+
+
+def _study(run: SweepRun) -> optuna.Study:
+    return optuna.load_study(study_name=run.name, storage=run.open_storage())
+
+
+def test_pruned_trial_is_recorded_as_pruned(tmp_path):
+    spec = write_sweep_file(
+        tmp_path,
+        """
+        Sweep(
+            config_file=QUICKSTART, config_arg="smoke",
+            overrides={**SMOKE, "train.num_steps": 20},
+            space={"optimizer.learning_rate": Float(1e-3, 2e-3)},
+            sampler="random", num_trials=1,
+            # Every loss is above 0: the trial is pruned at its first evaluation.
+            pruner=optuna.pruners.ThresholdPruner(upper=0.0),
+        )
+        """,
+    )
+    run = SweepRun(sweep_spec=spec, sweep_dir=str(tmp_path / "sweep"))
+    assert run_sweep(run, num_workers=0)
+
+    [row] = results_rows(_study(run))
+    assert row["state"] == "PRUNED"
+    assert row["steps"] == 10
+    assert row["value"] > 0  # the last reported value
+    # The loop saved the checkpoint of the pruning step before the pruner stopped it.
+    assert os.path.isdir(os.path.join(row["workdir"], "checkpoints", "10"))
+    assert not os.path.isdir(os.path.join(row["workdir"], "checkpoints", "20"))
+
+
+def test_failed_trials_are_recorded_and_the_sweep_goes_on(tmp_path):
+    spec = write_sweep_file(
+        tmp_path,
+        """
+        Sweep(
+            config_file=QUICKSTART, config_arg="smoke",
+            overrides={**SMOKE, "train.num_steps": 10},
+            # Grid order: a bad value the data pipeline rejects, a diverging rate, a good one.
+            space={
+                "data.binarize": Choice(["sometimes", "none"]),
+                "optimizer.learning_rate": Choice([1e12, 1e-3]),
+            },
+            sampler="grid",
+        )
+        """,
+    )
+    run = SweepRun(sweep_spec=spec, sweep_dir=str(tmp_path / "sweep"))
+    assert run_sweep(run, num_workers=0)
+
+    rows = {
+        (r["data.binarize"], r["optimizer.learning_rate"]): r for r in results_rows(_study(run))
+    }
+    assert len(rows) == 4
+    for lr in (1e12, 1e-3):
+        bad = rows[("sometimes", lr)]
+        assert bad["state"] == "FAIL"
+        assert bad["error"].startswith("ValueError: config.data.binarize='sometimes'")
+    diverged = rows[("none", 1e12)]
+    assert diverged["state"] == "FAIL"
+    assert diverged["error"].startswith("NonFiniteLossError: Training diverged at step")
+    good = rows[("none", 1e-3)]
+    assert good["state"] == "COMPLETE" and good["error"] is None
+
+    report = print_report(run)
+    with open(report["json"]) as f:
+        table = json.load(f)
+    assert table["best_trial"] == good["trial"]
+    assert "--config.data.binarize=none" in report["command"]
+    assert "--config.optimizer.learning_rate=0.001" in report["command"]
