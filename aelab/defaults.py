@@ -29,6 +29,7 @@ def base_config() -> ml_collections.ConfigDict:
         str
     )  # None: $AELAB_TFDS_DIR or ~/.cache/aelab/tensorflow_datasets
     config.data.path = placeholder(str)  # the file, for data set "npz"
+    config.data.input_key = "image"  # npz: the model input ("image" | "series" | "inputs")
     config.data.in_memory = True  # load a split into memory once
     config.data.train_split = "train"
     config.data.eval_split = "test"
@@ -71,6 +72,8 @@ def base_config() -> ml_collections.ConfigDict:
     config.train.best_mode = "min"
     config.train.early_stopping_patience = 0  # evaluations without improvement; 0: off
     config.train.early_stopping_min_delta = 0.0
+    config.train.nonfinite = "stop"  # NaN/inf loss: "stop" with an error | "skip" the update
+    config.train.nonfinite_patience = 100  # "skip": stop after this many in a row; 0: never
 
     config.mesh = ml_collections.ConfigDict()
     config.mesh.num_devices = placeholder(int)  # None: every device of every process

@@ -5,21 +5,32 @@ checkpoint with three items:
 
 - "state": the `TrainState` (parameters, optimizer state, rng, step);
 - "data_iter": the grain iterator's position (one small JSON per process);
-- "loop": JSON bookkeeping: partially accumulated train metrics, early-stopping state.
+- "loop": JSON bookkeeping: partially accumulated train metrics, early-stopping state;
+- "integrity": checksums of the state and the loop item (`checkpoint_integrity`).
 
-Orbax writes each step to a temporary directory and renames it when complete, so a
-crash mid-write leaves the previous checkpoints intact. Kept: the last `keep`
-checkpoints plus the best one by an evaluation metric.
+Crash safety (see docs/reliability.md): orbax writes each step into a temporary
+directory and renames it when complete, so a crash mid-write leaves the previous
+checkpoints intact; temporary directories left by a killed run are deleted when the
+next run opens the directory (the work directory lock guarantees no other run is
+writing them). Old checkpoints are deleted only after the new one is committed (orbax
+finalizes the new step, then applies the retention policy). `restore_latest` verifies
+the checksums and falls back to older checkpoints when the newest is damaged. Kept: the
+last `keep` checkpoints plus the best one by an evaluation metric.
 """
 
 from __future__ import annotations
 
+import datetime
 import os
+import shutil
 from typing import Any
 
 import jax
 import orbax.checkpoint as ocp
+from absl import logging
+from jax.experimental import multihost_utils
 
+from aelab.training import checkpoint_integrity
 from aelab.training.batches import TrainBatches
 
 _policies = ocp.checkpoint_managers
@@ -66,9 +77,12 @@ class Checkpointer:
             preservation_policy=_policies.AnyPreservationPolicy(policies),
             enable_async_checkpointing=async_save,
             create=True,
+            cleanup_tmp_directories=True,
         )
         self._manager = ocp.CheckpointManager(
-            self.directory, options=options, item_names=("state", "data_iter", "loop")
+            self.directory,
+            options=options,
+            item_names=("state", "data_iter", "loop", "integrity"),
         )
 
     def latest_step(self) -> int | None:
@@ -94,27 +108,110 @@ class Checkpointer:
             state=ocp.args.StandardSave(state),
             data_iter=batches.save_arg(),
             loop=ocp.args.JsonSave(loop_state),
+            integrity=ocp.args.JsonSave(checkpoint_integrity.integrity_record(state, loop_state)),
         )
         metrics = None if metrics is None else {k: float(v) for k, v in metrics.items()}
         self._manager.save(step, args=args, metrics=metrics, force=True)
 
     def restore(self, step: int, abstract_state: Any, batches: TrainBatches) -> tuple[Any, dict]:
         """Restores step `step` into `abstract_state`'s shapes and shardings and moves
-        `batches` to the saved position. Returns (state, loop_state)."""
+        `batches` to the saved position. Returns (state, loop_state).
+
+        Raises:
+          CorruptCheckpointError: the restored values do not match their checksums.
+        """
         restored = self._manager.restore(
             step,
             args=ocp.args.Composite(
                 state=ocp.args.StandardRestore(abstract_state),
                 data_iter=batches.restore_arg(),
                 loop=ocp.args.JsonRestore(),
+                integrity=ocp.args.JsonRestore(),
             ),
+        )
+        checkpoint_integrity.verify(
+            restored["integrity"], restored["state"], restored["loop"], where=self.step_dir(step)
         )
         return restored["state"], restored["loop"]
 
+    def restore_latest(
+        self, abstract_state: Any, batches: TrainBatches
+    ) -> tuple[int, Any, dict] | None:
+        """Restores the newest checkpoint that is intact; None when there is none.
+
+        A checkpoint that fails to restore or to verify is reported with a warning
+        naming it, and the previous one is tried. Once an intact one is found, the
+        damaged newer ones are moved to `<workdir>/corrupt_checkpoints/` (kept for
+        inspection, out of the way of new saves). If none restores, nothing is moved.
+
+        Returns:
+          (step, state, loop_state) of the restored checkpoint, or None.
+
+        Raises:
+          CorruptCheckpointError: checkpoints exist but none of them can be restored
+            (damaged, or written by an incompatible config); the message lists why.
+        """
+        failures: dict[int, str] = {}
+        for step in sorted(self.all_steps(), reverse=True):
+            try:
+                state, loop_state = self.restore(step, abstract_state, batches)
+            except Exception as e:  # orbax and tensorstore raise many types.
+                reason = f"{type(e).__name__}: {str(e).strip()}".splitlines()[0]
+                failures[step] = reason
+                logging.warning(
+                    "Checkpoint %s is damaged or unreadable (%s); falling back to the one "
+                    "before it.",
+                    self.step_dir(step),
+                    reason,
+                )
+                continue
+            if failures:
+                self._move_aside(sorted(failures))
+            return step, state, loop_state
+        if failures:
+            listing = "; ".join(f"{self.step_dir(s)}: {r}" for s, r in failures.items())
+            raise checkpoint_integrity.CorruptCheckpointError(
+                f"No checkpoint in {self.directory} can be restored: {listing}. If the config "
+                "changed the model, use a new work directory; otherwise move the damaged "
+                "checkpoints away to start this run over."
+            )
+        return None
+
+    def _move_aside(self, steps: list[int]) -> None:
+        """Moves damaged step directories out of orbax's sight, keeping their files."""
+        quarantine = os.path.join(os.path.dirname(self.directory), "corrupt_checkpoints")
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        if jax.process_index() == 0:
+            os.makedirs(quarantine, exist_ok=True)
+            for step in steps:
+                target = os.path.join(quarantine, f"{step}-{stamp}")
+                shutil.move(self.step_dir(step), target)
+                logging.warning(
+                    "Moved the damaged checkpoint %s to %s.", self.step_dir(step), target
+                )
+        if jax.process_count() > 1:
+            multihost_utils.sync_global_devices("aelab_checkpoints_moved_aside")
+        self._manager.reload()
+
+    def step_dir(self, step: int) -> str:
+        """The directory of step `step`'s checkpoint."""
+        return os.path.join(self.directory, str(step))
+
     def restore_state(self, step: int, abstract_state: Any) -> Any:
-        """Restores only the train state of step `step` (for evaluation)."""
+        """Restores only the train state of step `step` (for evaluation), verified
+        against its checksums.
+
+        Raises:
+          CorruptCheckpointError: the restored values do not match their checksums.
+        """
         restored = self._manager.restore(
-            step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract_state))
+            step,
+            args=ocp.args.Composite(
+                state=ocp.args.StandardRestore(abstract_state), integrity=ocp.args.JsonRestore()
+            ),
+        )
+        checkpoint_integrity.verify(
+            restored["integrity"], restored["state"], None, where=self.step_dir(step)
         )
         return restored["state"]
 

@@ -5,12 +5,17 @@ logging, evaluation, image grids and checkpoints -> work directory. A rerun in t
 work directory resumes from its latest checkpoint: parameters, optimizer state, rng,
 step, data-iterator position and the loop's own bookkeeping, so an interrupted run ends
 bit-identical to an uninterrupted one.
+
+Reliability (docs/reliability.md): the config is validated before anything compiles;
+one run at a time holds the work directory; a rerun with a different config must say
+so (`config_mismatch`); SIGTERM / SIGINT checkpoint at the next step boundary and stop;
+damaged checkpoints fall back to the previous good one; non-finite losses stop the run
+or skip the update (`config.train.nonfinite`).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 from collections.abc import Sequence
@@ -20,8 +25,10 @@ import jax
 import numpy as np
 from absl import logging
 
+from aelab.config_validation import validate_config
 from aelab.data import load_split
 from aelab.data.pipeline import ProcessSlice, eval_batches, to_global_arrays, train_dataset
+from aelab.training.atomic_files import write_json_atomically
 from aelab.training.batches import HostBatches
 from aelab.training.checkpointing import Checkpointer, abstract_with_shardings
 from aelab.training.distributed import initialize_distributed
@@ -30,17 +37,19 @@ from aelab.training.experiment import RunSpec, build_run_spec
 from aelab.training.log_filter import quiet_library_info_logs
 from aelab.training.mesh import batch_sharding, make_data_mesh, replicated
 from aelab.training.metric_writer import MetricWriter
+from aelab.training.nonfinite import NonFiniteGuard, NonFiniteLossError, skip_nonfinite_updates
 from aelab.training.optimizers import build_optimizer
+from aelab.training.preemption import PreemptionWatcher
 from aelab.training.progress import Progress
+from aelab.training.saved_config import reconcile_saved_config
 from aelab.training.schedules import build_schedule
 from aelab.training.seeds import data_seed
 from aelab.training.snapshots import ImageSnapshots
 from aelab.training.state import create_train_state, parameter_count
 from aelab.training.step import fuse_steps, make_eval_step, make_train_step
+from aelab.training.workdir_lock import WorkdirLock
 
-
-class NonFiniteLossError(FloatingPointError):
-    """Training produced a NaN or infinite metric; the last good checkpoint is kept."""
+__all__ = ["NonFiniteLossError", "TrainCallback", "evaluate", "train_and_evaluate"]
 
 
 class MetricWindow:
@@ -67,54 +76,6 @@ class MetricWindow:
 
     def state_dict(self) -> dict:
         return {"sums": dict(self.sums), "count": self.count}
-
-
-def _check_finite(per_step: dict[str, np.ndarray], first_step: int, checkpoint_step) -> None:
-    """Raises NonFiniteLossError naming the first step and metric that is not finite."""
-    num_steps = len(next(iter(per_step.values())))
-    for offset in range(num_steps):
-        bad = [name for name, v in per_step.items() if not math.isfinite(float(v[offset]))]
-        if bad:
-            step = first_step + offset + 1
-            kept = (
-                f"the last good checkpoint (step {checkpoint_step}) is kept"
-                if checkpoint_step is not None
-                else "no checkpoint had been written yet"
-            )
-            values = ", ".join(f"{name}={float(per_step[name][offset])}" for name in bad)
-            raise NonFiniteLossError(
-                f"Training diverged at step {step}: {values}; {kept}. Lower "
-                "config.optimizer.learning_rate, set config.optimizer.grad_clip_norm, or check "
-                "the data for NaNs, then rerun (the run resumes from the last checkpoint)."
-            )
-
-
-def _write_config(config, workdir: str) -> None:
-    path = os.path.join(workdir, "config.json")
-    text = config.to_json_best_effort(indent=2, sort_keys=True)
-    if os.path.exists(path):
-        with open(path) as f:
-            previous = f.read()
-        if previous != text:
-            old, new = json.loads(previous), json.loads(text)
-            changed = _diff_keys(old, new)
-            logging.warning(
-                "The config differs from the one saved in %s; changed fields: %s. "
-                "Resuming with the new config.",
-                path,
-                ", ".join(changed),
-            )
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
-def _diff_keys(old, new, prefix: str = "") -> list[str]:
-    if isinstance(old, dict) and isinstance(new, dict):
-        keys = sorted(set(old) | set(new))
-        return [d for k in keys for d in _diff_keys(old.get(k), new.get(k), f"{prefix}{k}.")]
-    return [] if old == new else [prefix.rstrip(".")]
 
 
 def _train_config(config):
@@ -166,22 +127,68 @@ class TrainCallback(Protocol):
 
 
 def train_and_evaluate(
-    config, workdir: str, *, callbacks: Sequence[TrainCallback] = ()
+    config,
+    workdir: str,
+    *,
+    callbacks: Sequence[TrainCallback] = (),
+    config_mismatch: str = "error",
 ) -> dict[str, float]:
     """Trains the model described by `config`, writing everything into `workdir`.
 
-    Resumes from the latest checkpoint in `workdir/checkpoints` if there is one.
+    Resumes from the latest intact checkpoint in `workdir/checkpoints` if there is one.
+
+    Args:
+      config: the experiment config (see `aelab.defaults.base_config()`).
+      workdir: the work directory; one run at a time may use it.
+      callbacks: called after each evaluation.
+      config_mismatch: what to do when `config` differs from the config saved with the
+        run's checkpoints (beyond `saved_config.CONTINUATION_FIELDS` such as
+        `train.num_steps`): "error" (default) or "resume" with the new config.
 
     Returns:
       The last evaluation metrics ({"eval/<name>": value}).
+
+    Raises:
+      ConfigError: an invalid config, before anything is built or compiled.
+      WorkdirLockedError: another live run uses `workdir`.
+      ConfigMismatchError: see `config_mismatch`.
+      TrainingPreempted: SIGTERM / SIGINT arrived; a checkpoint was saved first.
+      NonFiniteLossError: a NaN or infinite loss (`config.train.nonfinite`).
     """
     quiet_library_info_logs()
     initialize_distributed(config.get("distributed"))
+    validate_config(config)
     workdir = os.path.abspath(workdir)
+    with (
+        WorkdirLock(workdir, enabled=jax.process_index() == 0),
+        PreemptionWatcher() as preemption,
+    ):
+        return _train_and_evaluate(config, workdir, callbacks, config_mismatch, preemption)
+
+
+def _train_and_evaluate(
+    config,
+    workdir: str,
+    callbacks: Sequence[TrainCallback],
+    config_mismatch: str,
+    preemption: PreemptionWatcher,
+) -> dict[str, float]:
     is_chief = jax.process_index() == 0
-    if is_chief:
-        os.makedirs(workdir, exist_ok=True)
-        _write_config(config, workdir)
+    # Opening the checkpoints deletes temporary directories of killed saves: the work
+    # directory lock is held, so none of them belongs to a live run.
+    checkpointer = Checkpointer(
+        os.path.join(workdir, "checkpoints"),
+        keep=config.train.get("keep_checkpoints", 2),
+        best_metric=config.train.get("best_metric", "eval/loss"),
+        best_mode=config.train.get("best_mode", "min"),
+    )
+    reconcile_saved_config(
+        config,
+        workdir,
+        resume_step=checkpointer.latest_step(),
+        on_mismatch=config_mismatch,
+        write=is_chief,
+    )
 
     spec = build_run_spec(config)
     loop = _train_config(config)
@@ -190,18 +197,8 @@ def train_and_evaluate(
     eval_source, _ = load_split(config.data, config.data.get("eval_split", "test"))
 
     mesh = make_data_mesh(config.get("mesh", {}).get("num_devices"))
-    global_batch = int(config.data.batch_size)
-    if global_batch % mesh.size:
-        raise ValueError(
-            f"config.data.batch_size={global_batch} does not divide among {mesh.size} "
-            f"devices; use a multiple of {mesh.size}."
-        )
+    global_batch = int(config.data.batch_size)  # Divides among the devices: validated.
     eval_batch = int(config.data.get("eval_batch_size") or global_batch)
-    if eval_batch % mesh.size:
-        raise ValueError(
-            f"config.data.eval_batch_size={eval_batch} does not divide among {mesh.size} "
-            f"devices; use a multiple of {mesh.size}."
-        )
 
     optimizer = build_optimizer(config.optimizer, num_steps)
     graphdef, state, shardings = create_train_state(
@@ -223,12 +220,16 @@ def train_and_evaluate(
         jax.process_count(),
     )
 
+    one_step = make_train_step(
+        graphdef, spec.objective, optimizer, build_schedule(config.optimizer, num_steps)
+    )
+    nonfinite = NonFiniteGuard(
+        config.train.get("nonfinite", "stop"), config.train.get("nonfinite_patience", 0)
+    )
+    if nonfinite.policy == "skip":
+        one_step = skip_nonfinite_updates(one_step)
     train_step = jax.jit(
-        fuse_steps(
-            make_train_step(
-                graphdef, spec.objective, optimizer, build_schedule(config.optimizer, num_steps)
-            )
-        ),
+        fuse_steps(one_step),
         in_shardings=(shardings, batch_sharding(mesh, leading_axes=1)),
         out_shardings=(shardings, replicated(mesh)),
         donate_argnums=0,
@@ -249,12 +250,6 @@ def train_and_evaluate(
         ),
         mesh,
     )
-    checkpointer = Checkpointer(
-        os.path.join(workdir, "checkpoints"),
-        keep=config.train.get("keep_checkpoints", 2),
-        best_metric=config.train.get("best_metric", "eval/loss"),
-        best_mode=config.train.get("best_mode", "min"),
-    )
     early_stopping = EarlyStopping(
         metric=config.train.get("best_metric", "eval/loss"),
         mode=config.train.get("best_mode", "min"),
@@ -263,13 +258,13 @@ def train_and_evaluate(
     )
     window = MetricWindow()
     train_seconds = 0.0
-    start_step = checkpointer.latest_step()
-    if start_step is not None:
-        state, loop_state = checkpointer.restore(
-            start_step, abstract_with_shardings(state, shardings), batches
-        )
+    start_step = None
+    restored = checkpointer.restore_latest(abstract_with_shardings(state, shardings), batches)
+    if restored is not None:
+        start_step, state, loop_state = restored
         window = MetricWindow(loop_state["window"])
         early_stopping.load_state_dict(loop_state["early_stopping"])
+        nonfinite = NonFiniteGuard(nonfinite.policy, nonfinite.patience, loop_state["nonfinite"])
         train_seconds = loop_state["train_seconds"]
         logging.info(
             "Resuming from the checkpoint at step %d in %s (training to step %d).",
@@ -291,6 +286,7 @@ def train_and_evaluate(
         return {
             "window": window.state_dict(),
             "early_stopping": early_stopping.state_dict(),
+            "nonfinite": nonfinite.state_dict(),
             "train_seconds": train_seconds,
         }
 
@@ -302,8 +298,7 @@ def train_and_evaluate(
 
     def flush_pending() -> None:
         for first, metrics in pending:
-            per_step = jax.device_get(metrics)
-            _check_finite(per_step, first, last_checkpoint)
+            per_step = nonfinite.filter(jax.device_get(metrics), first, last_checkpoint)
             window.add({f"train/{name}": v for name, v in per_step.items()})
         pending.clear()
 
@@ -329,7 +324,10 @@ def train_and_evaluate(
             do_log = every(loop["log_every"], step) or is_last
             do_checkpoint = every(loop["checkpoint_every"], step) or is_last
             do_eval = every(loop["eval_every"], step) or do_checkpoint
-            if not (do_log or do_eval):
+            # A preemption checkpoint is not an evaluation step: the resumed run logs and
+            # evaluates exactly what an uninterrupted one would.
+            preempted = preemption.should_stop() and not is_last
+            if not (do_log or do_eval or preempted):
                 continue
             flush_pending()
             now = time.perf_counter()
@@ -339,6 +337,8 @@ def train_and_evaluate(
                 steps_per_sec = progress.report(
                     step, {n: v for n, v in scalars.items() if n.endswith("loss")}
                 )
+                if nonfinite.policy == "skip":
+                    scalars["train/skipped_steps"] = nonfinite.skipped_steps
                 writer.write_scalars(
                     step,
                     {**scalars, "train/steps_per_sec": steps_per_sec},
@@ -360,9 +360,14 @@ def train_and_evaluate(
                 )
                 snapshots.write(step, state, writer)
                 stopped_early = early_stopping.update(step, eval_metrics)
-            if do_checkpoint or stopped_early:
-                checkpointer.save(step, state, batches, loop_state(), metrics=eval_metrics)
+            if do_checkpoint or stopped_early or preempted:
+                checkpointer.save(
+                    step, state, batches, loop_state(), metrics=eval_metrics if do_eval else None
+                )
                 last_checkpoint = step
+            if preempted:
+                checkpointer.wait()
+                raise preemption.preempted(step, workdir)
             if do_eval:
                 for callback in callbacks:
                     callback.on_evaluation(step, eval_metrics)
@@ -394,12 +399,20 @@ def train_and_evaluate(
     return eval_metrics
 
 
+def _read_run_info(path: str) -> dict:
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return {}
+    except ValueError:
+        logging.warning("%s is unreadable (damaged); writing it afresh.", path)
+        return {}
+
+
 def _write_run_info(workdir: str, config, num_params: int, mesh) -> None:
     path = os.path.join(workdir, "run_info.json")
-    info = {}
-    if os.path.exists(path):
-        with open(path) as f:
-            info = json.load(f)
+    info = _read_run_info(path)
     info.update(
         model=config.model.name,
         parameter_count=num_params,
@@ -409,14 +422,11 @@ def _write_run_info(workdir: str, config, num_params: int, mesh) -> None:
         platform=jax.default_backend(),
         jax_version=jax.__version__,
     )
-    with open(path, "w") as f:
-        json.dump(info, f, indent=2)
+    write_json_atomically(path, info, indent=2)
 
 
 def _update_run_info(workdir: str, **fields) -> None:
     path = os.path.join(workdir, "run_info.json")
-    with open(path) as f:
-        info = json.load(f)
+    info = _read_run_info(path)
     info.update(fields)
-    with open(path, "w") as f:
-        json.dump(info, f, indent=2)
+    write_json_atomically(path, info, indent=2)

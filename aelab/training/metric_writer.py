@@ -8,6 +8,8 @@ import os
 
 import numpy as np
 
+from aelab.training.atomic_files import write_text_atomically
+
 
 class MetricWriter:
     """Writes each logged step to `workdir/metrics.jsonl` and TensorBoard.
@@ -66,20 +68,37 @@ class MetricWriter:
             self._tb.close()
 
 
-def _drop_records_after(path: str, step: int) -> None:
+def _parse_records(path: str) -> list[tuple[str, dict]]:
+    """(line, record) for each complete record of a metrics.jsonl file.
+
+    A run killed while writing leaves a last line without its newline; that torn line
+    is dropped. Any other unparsable line means the file is damaged: an error names it.
+    """
     with open(path) as f:
         lines = [line for line in f if line.strip()]
-    kept = [line for line in lines if json.loads(line)["step"] <= step]
-    if len(kept) == len(lines):
-        return
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.writelines(kept)
-    os.replace(tmp, path)
+    records = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            records.append((line, json.loads(line)))
+        except ValueError:
+            if number == len(lines) and not line.endswith("\n"):
+                break  # The torn last write of a killed run.
+            raise ValueError(
+                f"{path}, line {number}: not a JSON record ({line[:80]!r}). The file is "
+                "damaged; fix or delete that line."
+            ) from None
+    return records
+
+
+def _drop_records_after(path: str, step: int) -> None:
+    with open(path) as f:
+        original = f.read()
+    kept = [line for line, record in _parse_records(path) if record["step"] <= step]
+    if "".join(kept) != original:
+        write_text_atomically(path, "".join(kept))
 
 
 def read_metrics(workdir: str) -> list[dict]:
-    """All records of `workdir/metrics.jsonl`, in the order written."""
-    path = os.path.join(workdir, "metrics.jsonl")
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+    """All records of `workdir/metrics.jsonl`, in the order written (a torn last line,
+    from a run killed mid-write or still writing, is left out)."""
+    return [record for _, record in _parse_records(os.path.join(workdir, "metrics.jsonl"))]

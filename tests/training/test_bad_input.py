@@ -4,13 +4,13 @@ import os
 
 import pytest
 
-from aelab.registry import UnknownNameError
+from aelab.config_validation import ConfigError
 from aelab.training import NonFiniteLossError, train_and_evaluate
 
 
 def test_unknown_model_name_lists_valid_names(tmp_path, tiny_config):
     tiny_config.model.name = "dense_vea"
-    with pytest.raises(UnknownNameError, match=r"Unknown model 'dense_vea'.*dense_vae"):
+    with pytest.raises(ConfigError, match=r"Unknown model 'dense_vea'.*dense_vae"):
         train_and_evaluate(tiny_config, str(tmp_path))
 
 
@@ -47,5 +47,5 @@ def test_nan_loss_stops_with_step_and_keeps_last_good_checkpoint(tmp_path, tiny_
     with pytest.raises(
         NonFiniteLossError, match=r"diverged at step (9|10|11|12).*step 8\) is kept"
     ):
-        train_and_evaluate(tiny_config, workdir)
+        train_and_evaluate(tiny_config, workdir, config_mismatch="resume")
     assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["4", "8"]
