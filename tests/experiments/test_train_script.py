@@ -1,0 +1,78 @@
+"""experiments/train.py on bad input: one clear line naming the problem, no traceback,
+exit status 1, and nothing trained."""
+
+import gzip
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.data.raw_files import idx_bytes, write_mnist_folder
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _train(tmp_path, *flags: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, AELAB_TFDS_DIR=str(tmp_path / "tfds"))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, "experiments/train.py", f"--workdir={tmp_path / 'run'}", *flags],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def _wrong_magic(path: pathlib.Path) -> None:
+    images = np.zeros((20, 28, 28), np.uint8)
+    data = bytearray(idx_bytes(images))
+    data[3] = 0x99  # magic 2051 -> 2201
+    path.write_bytes(gzip.compress(bytes(data)))
+
+
+def _truncated(path: pathlib.Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (_wrong_magic, r"has magic number 2201; expected 2051"),
+        (_truncated, r"The file is truncated or corrupt; download it again"),
+    ],
+)
+def test_corrupt_data_file_is_named_before_training_starts(tmp_path, damage, message):
+    folder = tmp_path / "data" / "mnist"
+    write_mnist_folder(folder, n_train=20, n_test=10)
+    bad_file = folder / "train-images-idx3-ubyte.gz"
+    damage(bad_file)
+    result = _train(
+        tmp_path,
+        "--config=configs/mnist_vae.py:smoke",
+        f"--config.data.data_dir={tmp_path / 'data'}",
+        "--config.mesh.num_devices=1",
+        "--config.data.batch_size=8",
+        "--config.data.eval_batch_size=8",
+    )
+    assert result.returncode == 1, result.stderr[-3000:]
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("E")]
+    assert str(bad_file) in error
+    assert re.search(message, error), error
+    assert "Traceback" not in result.stderr
+    assert "Model dense_vae" not in result.stderr  # Failed before building the model.
+    assert os.listdir(tmp_path / "run" / "checkpoints") == []
+
+
+def test_invalid_config_is_one_line_without_traceback(tmp_path):
+    result = _train(tmp_path, "--config=configs/quickstart.py", "--config.train.num_steps=-5")
+    assert result.returncode == 1
+    assert "config.train.num_steps=-5 is not valid: must be an integer >= 1" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "run").exists()
