@@ -54,7 +54,7 @@ class ConfigError(ValueError):
     """A config field is unknown, mistyped, out of range or inconsistent with the others.
 
     Attributes:
-      problems: one line per problem, each starting with the field (`config.a.b=value:`).
+      problems: one line per problem, each naming the field (`config.<section>.<field>`).
     """
 
     def __init__(self, problems: Sequence[str]):
@@ -359,7 +359,7 @@ def _check_fields(config, checker: _Checker) -> None:
             checker.add(section_name, section, "must be a ConfigDict of fields")
             continue
         declared = _declared_fields(base[section_name])
-        for key in declared.keys() - set(section.keys()):
+        for key in sorted(declared.keys() - set(section.keys())):
             checker.problems.append(
                 f"config.{section_name}.{key} is missing: start the config from "
                 f"aelab.defaults.base_config(), which sets it to {declared[key][0]!r}."

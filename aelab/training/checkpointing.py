@@ -21,6 +21,7 @@ last `keep` checkpoints plus the best one by an evaluation metric.
 from __future__ import annotations
 
 import datetime
+import gc
 import os
 import shutil
 from typing import Any
@@ -164,10 +165,14 @@ class Checkpointer:
                     self.step_dir(step),
                     reason,
                 )
-                continue
-            if failures:
-                self._move_aside(sorted(failures))
-            return step, state, loop_state
+            else:
+                if failures:
+                    self._move_aside(sorted(failures))
+                return step, state, loop_state
+            # When one array fails to read, orbax abandons the reads of the others; their
+            # errors are reported ("Exception ignored in <coroutine>") when the garbage
+            # collector finds them: collect now, next to the warning, not at random later.
+            gc.collect()
         if failures:
             listing = "; ".join(f"{self.step_dir(s)}: {r}" for s, r in failures.items())
             raise checkpoint_integrity.CorruptCheckpointError(

@@ -1,7 +1,8 @@
 """Kill -9 at random moments (and SIGTERM), restart, and end bit-identical to a straight run.
 
 Real `experiments/train.py` processes: see fault_injection.py for the harness. The CI
-version kills 3 times (one per strategy); the long one (`-m slow`) 20 times.
+version stops a run with SIGTERM, then kills it 3 times (one per strategy) before it
+finishes; the long one (`-m slow`) kills 20 times, and stops a run with SIGINT.
 """
 
 import json
@@ -71,9 +72,30 @@ def _campaign(tmp_path, reference, cache, num_kills, kills_per_run, record_prope
     return summary
 
 
-def test_three_random_kills_resume_bit_identical(
+def _preempt(workdir, log_path, compilation_cache, signum) -> None:
+    """Starts a run, sends `signum` once it has trained a while, checks the clean stop."""
+    process = TrainProcess(workdir, log_path, compilation_cache)
+    while last_logged_step(workdir) < 2 * CHECKPOINT_EVERY and process.running():
+        time.sleep(0.005)
+    process.process.send_signal(signum)
+    code = process.wait()
+    output = process.output()
+    assert code == 128 + signum, output[-3000:]
+    assert f"Stopped by {signal.Signals(signum).name} at step" in output
+    assert "To resume, rerun the same command with the same workdir" in output
+    assert "Traceback" not in output
+
+
+def test_sigterm_then_three_random_kills_resume_bit_identical(
     tmp_path, reference, compilation_cache, record_property
 ):
+    """One work directory (run0): stopped by SIGTERM, then killed 3 times, then finished."""
+    _preempt(
+        str(tmp_path / "run0"),
+        str(tmp_path / "run0-sigterm.log"),
+        compilation_cache,
+        signal.SIGTERM,
+    )
     _campaign(tmp_path, reference, compilation_cache, 3, 3, record_property)
 
 
@@ -86,25 +108,12 @@ def test_many_random_kills_resume_bit_identical(
     assert summary["during_checkpoint_write"] > 0
 
 
-@pytest.mark.parametrize(
-    "signum", [signal.SIGTERM, pytest.param(signal.SIGINT, marks=pytest.mark.slow)]
-)
-def test_signal_stops_cleanly_and_the_rerun_ends_bit_identical(
-    tmp_path, reference, compilation_cache, signum
+@pytest.mark.slow
+def test_sigint_stops_cleanly_and_the_rerun_ends_bit_identical(
+    tmp_path, reference, compilation_cache
 ):
     workdir = str(tmp_path / "run")
-    process = TrainProcess(workdir, str(tmp_path / "attempt1.log"), compilation_cache)
-    while last_logged_step(workdir) < 2 * CHECKPOINT_EVERY and process.running():
-        time.sleep(0.005)
-    process.process.send_signal(signum)
-    code = process.wait()
-    output = process.output()
-    assert code == 128 + signum, output[-3000:]
-    name = signal.Signals(signum).name
-    assert f"Stopped by {name} at step" in output
-    assert "To resume, rerun the same command with the same workdir" in output
-    assert "Traceback" not in output
-
+    _preempt(workdir, str(tmp_path / "attempt1.log"), compilation_cache, signal.SIGINT)
     rerun = TrainProcess(workdir, str(tmp_path / "attempt2.log"), compilation_cache)
     assert rerun.wait() == 0, rerun.output()[-3000:]
     assert "Resuming from the checkpoint at step" in rerun.output()
