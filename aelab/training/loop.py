@@ -384,8 +384,10 @@ def _train_and_evaluate(
                 break
             call_start = time.perf_counter()
     finally:
-        checkpointer.close()
-        writer.close()
+        try:
+            checkpointer.close()  # Waits for the last save; raises if it failed.
+        finally:
+            writer.close()
 
     if is_chief:
         _update_run_info(

@@ -1,5 +1,6 @@
 """Damaged checkpoints are detected, reported and skipped; the last good one is never lost."""
 
+import errno
 import functools
 import glob
 import logging
@@ -175,6 +176,35 @@ def test_old_checkpoints_are_deleted_only_after_the_new_one_is_committed(tmp_pat
     checkpointer.close()
     # When step k-1 is deleted, step k is already committed under its final name.
     assert seen == [([], ["1"]), ([1], ["1", "2"]), ([2], ["2", "3"])]
+
+
+def test_a_failed_checkpoint_write_keeps_the_last_good_one(
+    tmp_path, tiny_config, monkeypatch, caplog
+):
+    """Disk full while committing step 8 (simulated in orbax's last write before the
+    rename): the run fails with the disk error, step 4 stays, and a rerun resumes there."""
+    from orbax.checkpoint._src.path import async_path
+
+    write_text = async_path.write_text
+
+    async def disk_full_at_step_8(path, text):
+        if os.path.basename(os.path.dirname(str(path))).startswith("8.orbax-checkpoint-tmp"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return await write_text(path, text)
+
+    monkeypatch.setattr(async_path, "write_text", disk_full_at_step_8)
+    tiny_config.train.keep_checkpoints = 1
+    workdir = str(tmp_path / "run")
+    with pytest.raises(OSError, match="No space left on device"):
+        train_and_evaluate(tiny_config, workdir)
+    names = os.listdir(os.path.join(workdir, "checkpoints"))
+    assert "4" in names and "8" not in names, names
+
+    monkeypatch.setattr(async_path, "write_text", write_text)
+    caplog.set_level(logging.INFO)
+    train_and_evaluate(tiny_config, workdir)
+    assert "Resuming from the checkpoint at step 4" in caplog.text
+    assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["8"]
 
 
 def test_temporary_directories_of_a_killed_save_are_ignored_and_removed(tmp_path):
