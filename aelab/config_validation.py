@@ -78,6 +78,7 @@ def _is_number(value) -> bool:
 
 
 def integer(minimum: int | None = None, maximum: int | None = None) -> Rule:
+    """An int (not a bool) within the bounds."""
     bounds = [f">= {minimum}"] if minimum is not None else []
     bounds += [f"<= {maximum}"] if maximum is not None else []
     expected = " ".join(["must be an integer", " and ".join(bounds)]).strip()
@@ -95,6 +96,7 @@ def integer(minimum: int | None = None, maximum: int | None = None) -> Rule:
 def number(
     minimum: float | None = None, *, exclusive: bool = False, below: float | None = None
 ) -> Rule:
+    """A finite int or float (not a bool), >= `minimum` (> if `exclusive`), < `below`."""
     bounds = [f"{'>' if exclusive else '>='} {minimum:g}"] if minimum is not None else []
     bounds += [f"< {below:g}"] if below is not None else []
     expected = " ".join(["must be a finite number", " and ".join(bounds)]).strip()
@@ -110,10 +112,13 @@ def number(
 
 
 def boolean() -> Rule:
+    """True or False."""
     return lambda value: None if isinstance(value, bool) else "must be True or False"
 
 
 def string(pattern: str | None = None, description: str = "must be a non-empty string") -> Rule:
+    """A non-empty str, matching `pattern` in full if given."""
+
     def rule(value):
         if not isinstance(value, str) or not value:
             return description
@@ -146,6 +151,8 @@ def choice(
 
 
 def sequence_of(item: Rule, description: str, *, allow_empty: bool = False) -> Rule:
+    """A tuple or list whose items pass `item`."""
+
     def rule(value):
         if isinstance(value, str) or not isinstance(value, Sequence):
             return description
@@ -157,6 +164,8 @@ def sequence_of(item: Rule, description: str, *, allow_empty: bool = False) -> R
 
 
 def optional(rule: Rule) -> Rule:
+    """None, or what `rule` accepts."""
+
     def optional_rule(value):
         if value is None:
             return None
