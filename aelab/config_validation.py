@@ -59,9 +59,11 @@ class ConfigError(ValueError):
 
     def __init__(self, problems: Sequence[str]):
         self.problems = list(problems)
-        count = len(self.problems)
-        header = "Invalid config: " if count == 1 else f"Invalid config ({count} problems):\n  "
-        super().__init__(header + "\n  ".join(self.problems))
+        if len(self.problems) == 1:
+            super().__init__(self.problems[0])
+        else:
+            lines = "\n  ".join(self.problems)
+            super().__init__(f"Invalid config ({len(self.problems)} problems):\n  {lines}")
 
 
 # ---------------------------------------------------------------------------- rules

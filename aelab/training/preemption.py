@@ -26,8 +26,11 @@ from jax.experimental import multihost_utils
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-class TrainingPreempted(Exception):  # Not an error: a requested stop.
+class TrainingPreempted(KeyboardInterrupt):
     """The run stopped on a signal after saving a checkpoint; rerun it to resume.
+
+    A KeyboardInterrupt, like the Ctrl-C it often comes from: not an error, and not
+    caught by `except Exception` on its way up (a sweep worker gives the trial back).
 
     Attributes:
       step: the step of the checkpoint written before stopping.

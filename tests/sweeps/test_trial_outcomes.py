@@ -65,7 +65,7 @@ def test_failed_trials_are_recorded_and_the_sweep_goes_on(tmp_path):
     for lr in (1e12, 1e-3):
         bad = rows[("sometimes", lr)]
         assert bad["state"] == "FAIL"
-        assert bad["error"].startswith("ValueError: config.data.binarize='sometimes'")
+        assert bad["error"].startswith("ConfigError: config.data.binarize='sometimes'")
     diverged = rows[("none", 1e12)]
     assert diverged["state"] == "FAIL"
     assert diverged["error"].startswith("NonFiniteLossError: Training diverged at step")
