@@ -42,7 +42,7 @@ def run_population_sweep(
         fail_stale_trials(study)
         trial_ids = []
         while len(trial_ids) < sweep.population_size:
-            trial_id = pop_waiting_trial(study)
+            trial_id = pop_waiting_trial(study, sweep_dir)
             if trial_id is None:
                 break
             trial_ids.append(trial_id)
