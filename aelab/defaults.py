@@ -38,6 +38,10 @@ def base_config() -> ml_collections.ConfigDict:
     config.data.scale = True  # raw values -> [0, 1]
     config.data.binarize = "none"  # "none" | "dynamic" | "threshold"
     config.data.flatten = False  # [h, w, c] -> [h * w * c]
+    # Denoising: "none" | "gaussian" | "masking" | "salt_and_pepper" corruption of the
+    # inputs (the clean data become the targets); level = noise std or corrupted fraction.
+    config.data.corruption = "none"
+    config.data.corruption_level = 0.0
     config.data.train_labels = placeholder(tuple)  # e.g. (0,): train on normal ECG beats only
     config.data.eval_labels = placeholder(tuple)
     config.data.seed = placeholder(int)  # None: config.seed

@@ -1,9 +1,10 @@
 """Per-batch transforms from raw records to model inputs.
 
 Transforms run on the host inside the grain pipeline, vectorised over a batch. Random
-ones (dynamic binarisation) draw their noise for the whole *global* batch from an rng
-keyed by (seed, batch index) and then keep this process's rows, so a batch is the same
-whatever the number of processes, and the same on every rerun.
+ones (dynamic binarisation, corruption for denoising) draw their noise for the whole
+*global* batch from an rng keyed by (seed, batch index) and then keep this process's
+rows, so a batch is the same whatever the number of processes, and the same on every
+rerun.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import dataclasses
 import numpy as np
 
 BINARIZE_MODES = ("none", "dynamic", "threshold")
+CORRUPTION_MODES = ("none", "gaussian", "masking", "salt_and_pepper")
 
 
 def scale_to_unit_interval(x: np.ndarray, value_max: float | None) -> np.ndarray:
@@ -32,6 +34,30 @@ def binarize_threshold(x: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     return (x > threshold).astype(np.float32)
 
 
+def corrupt_gaussian(x: np.ndarray, normal_noise: np.ndarray, std: float) -> np.ndarray:
+    """Additive isotropic Gaussian noise: x + std * noise (no clipping)."""
+    return (x + np.float32(std) * normal_noise).astype(np.float32)
+
+
+def corrupt_masking(x: np.ndarray, uniform_noise: np.ndarray, fraction: float) -> np.ndarray:
+    """Masking noise: each value is set to 0 with probability `fraction`."""
+    return np.where(uniform_noise < fraction, np.float32(0), x).astype(np.float32)
+
+
+def corrupt_salt_and_pepper(
+    x: np.ndarray,
+    uniform_noise: np.ndarray,
+    coin: np.ndarray,
+    fraction: float,
+    low: np.ndarray | float,
+    high: np.ndarray | float,
+) -> np.ndarray:
+    """Salt-and-pepper noise: each value is, with probability `fraction`, set to `low`
+    or `high` (a fair coin), else kept. `low`/`high` broadcast against x."""
+    extreme = np.where(coin < 0.5, low, high)
+    return np.where(uniform_noise < fraction, extreme, x).astype(np.float32)
+
+
 @dataclasses.dataclass(frozen=True)
 class BatchTransform:
     """Turns raw records {input_key: [b, ...], "label": [b]} into a model batch
@@ -44,12 +70,22 @@ class BatchTransform:
         as in the IWAE paper) or "threshold" (x > 0.5).
       flatten: reshape each example to a vector (for dense models; they also accept
         unflattened inputs).
+      corruption: for denoising autoencoders (Vincent et al., 2010), how "inputs" are
+        corrupted while "targets" keep the clean data: "none", "gaussian" (additive
+        noise with std `corruption_level`), "masking" (a `corruption_level` fraction of
+        values set to 0) or "salt_and_pepper" (a `corruption_level` fraction set to the
+        minimum or maximum: 0 or 1 for data scaled to [0, 1], else each example's own
+        minimum or maximum). Evaluation batches are corrupted too (with a fixed noise
+        stream), so evaluation measures denoising.
+      corruption_level: the noise std or the corrupted fraction.
     """
 
     input_key: str
     value_max: float | None
     binarize: str = "none"
     flatten: bool = False
+    corruption: str = "none"
+    corruption_level: float = 0.0
 
     def __post_init__(self):
         if self.binarize not in BINARIZE_MODES:
@@ -57,6 +93,40 @@ class BatchTransform:
                 f"config.data.binarize={self.binarize!r} is not valid; choose one of "
                 f"{', '.join(BINARIZE_MODES)}."
             )
+        if self.corruption not in CORRUPTION_MODES:
+            raise ValueError(
+                f"config.data.corruption={self.corruption!r} is not valid; choose one of "
+                f"{', '.join(CORRUPTION_MODES)}."
+            )
+        if self.corruption != "none" and not self.corruption_level > 0:
+            raise ValueError(
+                f"config.data.corruption={self.corruption!r} needs config.data."
+                f"corruption_level > 0 (got {self.corruption_level})."
+            )
+        if self.corruption in ("masking", "salt_and_pepper") and self.corruption_level > 1:
+            raise ValueError(
+                f"config.data.corruption_level={self.corruption_level} is a fraction of "
+                f"values for {self.corruption!r} corruption; use a value in (0, 1]."
+            )
+
+    def _corrupt(
+        self, x: np.ndarray, rng: np.random.Generator, global_batch_size: int, local_rows: slice
+    ) -> np.ndarray:
+        shape = (global_batch_size, *x.shape[1:])
+        level = self.corruption_level
+        if self.corruption == "gaussian":
+            noise = rng.standard_normal(shape, dtype=np.float32)[local_rows]
+            return corrupt_gaussian(x, noise, level)
+        uniform = rng.random(shape, dtype=np.float32)[local_rows]
+        if self.corruption == "masking":
+            return corrupt_masking(x, uniform, level)
+        coin = rng.random(shape, dtype=np.float32)[local_rows]
+        axes = tuple(range(1, x.ndim))
+        if self.value_max is not None:
+            low, high = 0.0, 1.0
+        else:
+            low, high = x.min(axis=axes, keepdims=True), x.max(axis=axes, keepdims=True)
+        return corrupt_salt_and_pepper(x, uniform, coin, level, low, high)
 
     def __call__(
         self,
@@ -70,6 +140,7 @@ class BatchTransform:
 
         `rng` must be keyed by the global batch only; it draws noise for all
         `global_batch_size` rows so every process sees its part of the same global batch.
+        With corruption, the batch also holds "targets", the clean data.
         """
         x = scale_to_unit_interval(raw[self.input_key], self.value_max)
         if self.binarize == "dynamic":
@@ -77,9 +148,14 @@ class BatchTransform:
             x = binarize_dynamic(x, noise[local_rows])
         elif self.binarize == "threshold":
             x = binarize_threshold(x)
-        if self.flatten:
-            x = x.reshape(x.shape[0], -1)
         batch = {"inputs": x}
+        if self.corruption != "none":
+            batch = {
+                "inputs": self._corrupt(x, rng, global_batch_size, local_rows),
+                "targets": x,
+            }
+        if self.flatten:
+            batch = {key: value.reshape(value.shape[0], -1) for key, value in batch.items()}
         if "label" in raw:
             batch["label"] = raw["label"].astype(np.int32)
         return batch
@@ -96,4 +172,6 @@ def batch_transform_from_config(data_config, info) -> BatchTransform:
         value_max=info.value_max if data_config.get("scale", True) else None,
         binarize=data_config.get("binarize", "none"),
         flatten=data_config.get("flatten", False),
+        corruption=data_config.get("corruption", "none"),
+        corruption_level=data_config.get("corruption_level", 0.0),
     )

@@ -2,7 +2,7 @@
 
 >>> import aelab.models as models
 >>> models.list_models()
-['conv_ae', 'conv_vae', 'dense_ae', 'dense_vae']
+['conv_ae', 'conv_vae', 'conv_vqvae', 'dense_2layer_vae', 'dense_ae', ...]
 >>> model = models.build_model(config.model, input_shape=(28, 28, 1),
 ...                            output_shape=(28, 28, 1), rngs=nnx.Rngs(0))
 
@@ -18,10 +18,11 @@ from flax import nnx
 
 from aelab.models.autoencoder import Autoencoder, GaussianVAE
 from aelab.models.interface import Encoding, ModelOutput
-from aelab.models.registry import MODELS, register_model, tiny_setup
+from aelab.models.registry import MODELS, register_model, tiny_objective_config, tiny_setup
 
-# Importing a family module registers its models.
+# Importing these modules registers their models.
 from aelab.models import families as _families  # noqa: F401  isort: skip
+from aelab.models import two_layer_vae as _two_layer_vae  # noqa: F401  isort: skip
 
 
 def list_models() -> list[str]:
@@ -59,5 +60,6 @@ __all__ = [
     "build_model",
     "list_models",
     "register_model",
+    "tiny_objective_config",
     "tiny_setup",
 ]

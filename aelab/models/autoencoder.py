@@ -14,6 +14,11 @@ class Autoencoder(nnx.Module):
 
     The encoder maps [batch, *input_shape] -> [batch, latent_dim]; the decoder maps
     [batch, latent_dim] -> [batch, *output_shape].
+
+    A decoder whose `conditions_on_inputs` attribute is true (an autoregressive decoder
+    trained with teacher forcing) is also given the inputs when reconstructing them in
+    training mode: `decoder(z, train=, rngs=, inputs=x)`. In evaluation mode, and in
+    `decode(z)`, it runs on its own predictions.
     """
 
     is_variational = False
@@ -33,6 +38,15 @@ class Autoencoder(nnx.Module):
     ) -> jax.Array:
         return self.decoder(z, train=train, rngs=rngs)
 
+    def reconstruct(
+        self, z: jax.Array, x: jax.Array, *, train: bool, rngs: nnx.Rngs | None
+    ) -> jax.Array:
+        """Decodes `z` as the reconstruction of `x` [batch, *input_shape] (teacher forcing
+        for decoders that condition on their inputs, in training mode)."""
+        if train and getattr(self.decoder, "conditions_on_inputs", False):
+            return self.decoder(z, train=train, rngs=rngs, inputs=x)
+        return self.decode(z, train=train, rngs=rngs)
+
     def __call__(
         self, x: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None
     ) -> ModelOutput:
@@ -40,7 +54,7 @@ class Autoencoder(nnx.Module):
         return ModelOutput(
             encoding=encoding,
             code=encoding.mean,
-            decoded=self.decode(encoding.mean, train=train, rngs=rngs),
+            decoded=self.reconstruct(encoding.mean, x, train=train, rngs=rngs),
         )
 
 
@@ -83,5 +97,7 @@ class GaussianVAE(Autoencoder):
         encoding = self.encode(x, train=train, rngs=rngs)
         code = encoding.mean if rngs is None else self.sample_posterior(encoding, rngs)
         return ModelOutput(
-            encoding=encoding, code=code, decoded=self.decode(code, train=train, rngs=rngs)
+            encoding=encoding,
+            code=code,
+            decoded=self.reconstruct(code, x, train=train, rngs=rngs),
         )

@@ -1,41 +1,137 @@
-"""Registers each encoder/decoder family as a plain autoencoder and as a VAE.
+"""Registers each encoder/decoder family as a plain autoencoder, a VAE and a VQ-VAE.
 
-A family contributes `<family>_ae` and `<family>_vae`: the same encoder and decoder,
-wrapped by `Autoencoder` or `GaussianVAE`.
+A family contributes `<family>_ae` and `<family>_vae` (the same encoder and decoder,
+wrapped by `Autoencoder` or `GaussianVAE`) and, for those listed with the "vqvae"
+variant, `<family>_vqvae` (`VQAutoencoder`: the same pair around a vector quantiser).
 """
 
 from __future__ import annotations
 
-from aelab.models import conv, dense
+import dataclasses
+import functools
+from collections.abc import Callable
+
+from aelab.models import attention, conv, dense, recurrent, resnet
 from aelab.models.autoencoder import Autoencoder, GaussianVAE
 from aelab.models.registry import register_model
+from aelab.models.vq import VQAutoencoder, build_quantizer
+
+VARIANTS = ("ae", "vae", "vqvae")
+
+
+@dataclasses.dataclass(frozen=True)
+class Family:
+    """An encoder/decoder pair and how to test it.
+
+    Attributes:
+      encoder: `encoder(input_shape, out_features, *, config, rngs)`.
+      decoder: `decoder(latent_dim, output_shape, *, config, rngs)`; with
+        `decoder_reads_inputs`, also given `input_shape=` (for decoders that condition
+        on the data, e.g. teacher forcing).
+      tiny_fields, tiny_input_shape: a tiny instance for the tests.
+      variants: which of "ae", "vae", "vqvae" to register.
+      tiny_vae_objective: `config.objective` fields the tests train the tiny VAE with.
+    """
+
+    encoder: Callable
+    decoder: Callable
+    tiny_fields: dict
+    tiny_input_shape: tuple[int, ...] = (8, 8, 1)
+    variants: tuple[str, ...] = ("ae", "vae")
+    decoder_reads_inputs: bool = False
+    tiny_vae_objective: dict = dataclasses.field(default_factory=lambda: {"name": "elbo"})
+
+
+# Transformer and recurrent decoders are flexible enough to ignore a 4-d code: with
+# beta = 1 their tiny VAEs' posteriors collapse on the 16-example overfit batch (the
+# Bernoulli loss of grey levels barely rewards information), so the tests use beta 0.1.
+_TINY_LOW_BETA = {"name": "elbo", "beta": 0.1}
+
+_TINY_VQ = {"latent_dim": 8, "code_dim": 2, "codebook_size": 8}
 
 FAMILIES = {
-    "dense": (dense.DenseEncoder, dense.DenseDecoder, {"hidden_dims": (16,), "latent_dim": 4}),
-    "conv": (conv.ConvEncoder, conv.ConvDecoder, {"channels": (8, 16), "latent_dim": 4}),
+    "dense": Family(
+        dense.DenseEncoder,
+        dense.DenseDecoder,
+        {"hidden_dims": (16,), "latent_dim": 4},
+        variants=VARIANTS,
+    ),
+    "conv": Family(
+        conv.ConvEncoder,
+        conv.ConvDecoder,
+        {"channels": (8, 16), "latent_dim": 4},
+        variants=VARIANTS,
+    ),
+    "resnet": Family(
+        resnet.ResNetEncoder,
+        resnet.ResNetDecoder,
+        # Batch norm and dropout, so the tests cover both under the sharded step.
+        {"channels": (8, 16), "latent_dim": 4, "norm": "batch", "dropout_rate": 0.1},
+    ),
+    "vit": Family(
+        attention.ViTEncoder,
+        attention.ViTDecoder,
+        {
+            "patch_size": 4,
+            "embed_dim": 16,
+            "num_heads": 2,
+            "num_layers": 1,
+            "num_latent_tokens": 2,
+            "latent_dim": 4,
+        },
+        tiny_vae_objective=_TINY_LOW_BETA,
+    ),
+    "lstm": Family(
+        functools.partial(recurrent.RecurrentEncoder, cell="lstm"),
+        functools.partial(recurrent.RecurrentDecoder, cell="lstm"),
+        {"hidden_size": 16, "latent_dim": 4, "teacher_forcing": True},
+        tiny_input_shape=(12, 1),
+        decoder_reads_inputs=True,
+        tiny_vae_objective=_TINY_LOW_BETA,
+    ),
+    "gru": Family(
+        functools.partial(recurrent.RecurrentEncoder, cell="gru"),
+        functools.partial(recurrent.RecurrentDecoder, cell="gru"),
+        {"hidden_size": 16, "latent_dim": 4, "num_layers": 2},
+        tiny_input_shape=(12, 1),
+        decoder_reads_inputs=True,
+        tiny_vae_objective=_TINY_LOW_BETA,
+    ),
 }
 
 
-def _register_family(family: str, encoder_cls, decoder_cls, tiny_fields: dict) -> None:
+def _register_family(name: str, family: Family) -> None:
+    def make_pair(config, input_shape, output_shape, rngs, encoder_features):
+        extra = {"input_shape": input_shape} if family.decoder_reads_inputs else {}
+        encoder = family.encoder(input_shape, encoder_features, config=config, rngs=rngs)
+        decoder = family.decoder(config.latent_dim, output_shape, config=config, rngs=rngs, **extra)
+        return encoder, decoder
+
     def build_ae(config, input_shape, output_shape, rngs):
-        latent = config.latent_dim
-        return Autoencoder(
-            encoder_cls(input_shape, latent, config=config, rngs=rngs),
-            decoder_cls(latent, output_shape, config=config, rngs=rngs),
-            latent,
-        )
+        pair = make_pair(config, input_shape, output_shape, rngs, config.latent_dim)
+        return Autoencoder(*pair, config.latent_dim)
 
     def build_vae(config, input_shape, output_shape, rngs):
-        latent = config.latent_dim
-        return GaussianVAE(
-            encoder_cls(input_shape, 2 * latent, config=config, rngs=rngs),
-            decoder_cls(latent, output_shape, config=config, rngs=rngs),
-            latent,
+        pair = make_pair(config, input_shape, output_shape, rngs, 2 * config.latent_dim)
+        return GaussianVAE(*pair, config.latent_dim)
+
+    def build_vqvae(config, input_shape, output_shape, rngs):
+        pair = make_pair(config, input_shape, output_shape, rngs, config.latent_dim)
+        return VQAutoencoder(*pair, config.latent_dim, build_quantizer(config, rngs))
+
+    tiny, shape = family.tiny_fields, family.tiny_input_shape
+    objective = family.tiny_vae_objective
+    if "ae" in family.variants:
+        register_model(f"{name}_ae", tiny_fields=tiny, tiny_input_shape=shape)(build_ae)
+    if "vae" in family.variants:
+        register_model(
+            f"{name}_vae", tiny_fields=tiny, tiny_input_shape=shape, objective=objective
+        )(build_vae)
+    if "vqvae" in family.variants:
+        register_model(f"{name}_vqvae", tiny_fields={**tiny, **_TINY_VQ}, tiny_input_shape=shape)(
+            build_vqvae
         )
 
-    register_model(f"{family}_ae", tiny_fields=tiny_fields)(build_ae)
-    register_model(f"{family}_vae", tiny_fields=tiny_fields, objective="elbo")(build_vae)
 
-
-for _name, (_encoder, _decoder, _tiny) in FAMILIES.items():
-    _register_family(_name, _encoder, _decoder, _tiny)
+for _name, _family in FAMILIES.items():
+    _register_family(_name, _family)

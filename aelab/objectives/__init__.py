@@ -5,7 +5,19 @@ Built by name from `config.objective`:
     objective = build_objective(config.objective)
     loss, metrics = objective(model, batch, rngs=rngs, train=True, step=step)
 
-See `aelab.objectives.base` for the batch and metric conventions.
+See `aelab.objectives.base` for the batch and metric conventions. Registered:
+
+  reconstruction  -log p(x|z) of an autoencoder; optional code penalties
+                  `code_l1_weight`, `sparsity_weight` + `sparsity_target` (sparse AE),
+                  `contractive_weight` (contractive AE).
+  elbo            -ELBO of a VAE: `beta` (beta-VAE), `kl_warmup_steps`,
+                  `kl_cycle_steps`, `free_bits`.
+  iwae            -IWAE_k bound: `num_samples` (k).
+  wae_mmd         reconstruction + `mmd_weight` * MMD^2(codes, prior): `mmd_kernel`
+                  ("imq" | "rbf"), `prior_var`.
+
+Every objective takes `likelihood` (see `LIKELIHOODS`; "gaussian" also reads
+`likelihood_scale`) and the weight penalties `l1_weight`, `l2_weight`.
 """
 
 from __future__ import annotations
@@ -13,10 +25,12 @@ from __future__ import annotations
 from aelab.objectives.base import Objective, weighted_mean
 from aelab.objectives.bounds import iwae_bound, log_importance_weights
 from aelab.objectives.elbo import ElboObjective
+from aelab.objectives.iwae import IwaeObjective
 from aelab.objectives.kl import gaussian_kl_to_standard_normal
 from aelab.objectives.likelihoods import LIKELIHOODS, Likelihood, build_likelihood
 from aelab.objectives.penalties import l1_penalty, l2_penalty
 from aelab.objectives.reconstruction import ReconstructionObjective
+from aelab.objectives.wae import WaeMmdObjective
 from aelab.registry import Registry
 
 OBJECTIVES = Registry("objective")
@@ -36,13 +50,45 @@ def _penalties_from(config) -> dict:
 
 @OBJECTIVES.register("reconstruction")
 def _build_reconstruction(config) -> Objective:
-    return ReconstructionObjective(_likelihood_from(config), **_penalties_from(config))
+    return ReconstructionObjective(
+        _likelihood_from(config),
+        code_l1_weight=config.get("code_l1_weight", 0.0),
+        sparsity_weight=config.get("sparsity_weight", 0.0),
+        sparsity_target=config.get("sparsity_target", 0.05),
+        contractive_weight=config.get("contractive_weight", 0.0),
+        **_penalties_from(config),
+    )
 
 
 @OBJECTIVES.register("elbo")
 def _build_elbo(config) -> Objective:
     return ElboObjective(
-        _likelihood_from(config), beta=config.get("beta", 1.0), **_penalties_from(config)
+        _likelihood_from(config),
+        beta=config.get("beta", 1.0),
+        kl_warmup_steps=config.get("kl_warmup_steps", 0),
+        kl_cycle_steps=config.get("kl_cycle_steps", 0),
+        free_bits=config.get("free_bits", 0.0),
+        **_penalties_from(config),
+    )
+
+
+@OBJECTIVES.register("iwae")
+def _build_iwae(config) -> Objective:
+    return IwaeObjective(
+        _likelihood_from(config),
+        num_samples=config.get("num_samples", 5),
+        **_penalties_from(config),
+    )
+
+
+@OBJECTIVES.register("wae_mmd")
+def _build_wae_mmd(config) -> Objective:
+    return WaeMmdObjective(
+        _likelihood_from(config),
+        mmd_weight=config.get("mmd_weight", 10.0),
+        mmd_kernel=config.get("mmd_kernel", "imq"),
+        prior_var=config.get("prior_var", 1.0),
+        **_penalties_from(config),
     )
 
 
@@ -60,9 +106,11 @@ __all__ = [
     "LIKELIHOODS",
     "OBJECTIVES",
     "ElboObjective",
+    "IwaeObjective",
     "Likelihood",
     "Objective",
     "ReconstructionObjective",
+    "WaeMmdObjective",
     "build_likelihood",
     "build_objective",
     "gaussian_kl_to_standard_normal",

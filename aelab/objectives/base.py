@@ -44,6 +44,21 @@ def targets_of(batch: dict[str, jax.Array]) -> jax.Array:
     return batch.get("targets", batch["inputs"])
 
 
+def model_reported_terms(encoding) -> tuple[jax.Array | None, Metrics]:
+    """Losses and metrics a model reports with its code, such as a VQ-VAE's commitment
+    loss and codebook usage (`encoding.extras["losses"]` and `["metrics"]`, each
+    {name: [batch]}).
+
+    Returns (the sum of the reported losses [batch], or None if there are none;
+    {name: [batch]} of every reported loss and metric, to log).
+    """
+    losses = encoding.extras.get("losses", {})
+    metrics = dict(encoding.extras.get("metrics", {}))
+    metrics.update(losses)
+    total = sum(losses.values()) if losses else None
+    return total, metrics
+
+
 class Objective(abc.ABC):
     """Base class: a likelihood plus the model-specific terms in `per_example_terms`.
 

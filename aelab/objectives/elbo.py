@@ -1,43 +1,141 @@
-"""The VAE objective: the negative evidence lower bound, with an optional beta on the KL."""
+"""The VAE objective: the negative evidence lower bound, with the beta-VAE weight on the
+KL term, KL warm-up or cyclical annealing, and free bits."""
 
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 from flax import nnx
 
-from aelab.objectives.base import Metrics, Objective, targets_of
-from aelab.objectives.kl import gaussian_kl_to_standard_normal
+from aelab.objectives.base import (
+    Metrics,
+    Objective,
+    example_weights,
+    model_reported_terms,
+    targets_of,
+)
+from aelab.objectives.kl import gaussian_kl_per_dimension
+from aelab.objectives.likelihoods import bits_per_dim
+
+
+def kl_weight(
+    step: jax.Array | int, *, beta: float, warmup_steps: int = 0, cycle_steps: int = 0
+) -> jax.Array:
+    """The weight of the KL term at `step`: scalar.
+
+    beta * min(1, t / warmup_steps), with t = step (KL warm-up, Bowman et al., 2016;
+    Sønderby et al., 2016) or t = step mod cycle_steps (cyclical annealing, Fu et al.,
+    2019: the ramp restarts every cycle). warmup_steps=0: a constant beta.
+    """
+    t = jnp.asarray(step, jnp.float32)
+    if cycle_steps:
+        t = jnp.mod(t, cycle_steps)
+    if not warmup_steps:
+        return jnp.asarray(beta, jnp.float32)
+    return beta * jnp.minimum(1.0, t / warmup_steps)
+
+
+def free_bits_kl(kl_groups: jax.Array, weights: jax.Array, free_bits: float) -> jax.Array:
+    """Per-example KL terms whose batch mean is sum_g max(free_bits, mean_batch KL_g).
+
+    Free bits (Kingma et al., 2016, IAF): a group of latent units whose batch-averaged
+    KL is under `free_bits` nats costs a constant and gets no gradient, so the model can
+    use that much information for free.
+
+    Args:
+      kl_groups: [batch, groups] KL per example and group.
+      weights: [batch] example weights (the mask).
+      free_bits: lambda, nats per group.
+    Returns:
+      [batch].
+    """
+    group_means = jnp.sum(kl_groups * weights[:, None], axis=0) / jnp.maximum(jnp.sum(weights), 1.0)
+    active = group_means > free_bits
+    return jnp.sum(jnp.where(active[None, :], kl_groups, free_bits), axis=-1)
+
+
+def check_variational(model: nnx.Module, objective: str, rngs: nnx.Rngs | None) -> None:
+    """Clear errors for a model or call an objective over posterior samples cannot use."""
+    if rngs is None:
+        raise ValueError(f"Objective {objective!r} needs rngs to sample the posterior.")
+    if not getattr(model, "is_variational", False):
+        raise ValueError(
+            f"objective {objective!r} needs a variational model; {type(model).__name__} is "
+            "not. Use a *_vae model, or objective 'reconstruction'."
+        )
 
 
 class ElboObjective(Objective):
-    """-ELBO = E_q[-log p(x|z)] + beta * KL(q(z|x) || p(z)), one posterior sample.
+    """-ELBO = E_q[-log p(x|z)] + w(step) * KL(q(z|x) || p(z)), one posterior sample.
 
-    Reported per example: "loss" (with beta), "elbo" (beta = 1, in nats: higher is better),
-    "kl" and "reconstruction_nll". With a Bernoulli or Gaussian likelihood the ELBO is a
-    bound on log p(x); with "mse" it is not normalised.
+    The KL comes from the model's `kl_terms(output)` ([batch, groups]; e.g. one Monte-
+    Carlo estimate per stochastic layer of a two-layer VAE) when it has one, else it is
+    the analytic Gaussian KL per latent dimension. w(step) is `kl_weight` (beta, warm-up,
+    cycles); with `free_bits` > 0 each group's batch-mean KL is floored (`free_bits_kl`).
+
+    Reported per example: "loss", "elbo" (beta = 1, no free bits, in nats: higher is
+    better), "kl", "reconstruction_nll", "kl_weight" when it varies, "bits_per_dim"
+    (-ELBO in bits per data dimension) for discrete likelihoods, and what the model
+    reports itself. With a Bernoulli or Gaussian likelihood the ELBO is a bound on
+    log p(x); with "mse" it is not normalised.
     """
 
-    def __init__(self, likelihood, *, beta: float = 1.0, **kwargs):
+    def __init__(
+        self,
+        likelihood,
+        *,
+        beta: float = 1.0,
+        kl_warmup_steps: int = 0,
+        kl_cycle_steps: int = 0,
+        free_bits: float = 0.0,
+        **kwargs,
+    ):
         super().__init__(likelihood, **kwargs)
+        if kl_cycle_steps and not 0 < kl_warmup_steps <= kl_cycle_steps:
+            raise ValueError(
+                f"config.objective.kl_cycle_steps={kl_cycle_steps} needs 0 < "
+                f"kl_warmup_steps <= kl_cycle_steps (got kl_warmup_steps={kl_warmup_steps})."
+            )
         self.beta = beta
+        self.kl_warmup_steps = kl_warmup_steps
+        self.kl_cycle_steps = kl_cycle_steps
+        self.free_bits = free_bits
 
     def per_example_terms(
         self, model: nnx.Module, batch: dict, *, rngs: nnx.Rngs | None, train: bool, step: jax.Array
     ) -> tuple[Metrics, jax.Array]:
-        if rngs is None:
-            raise ValueError("The ELBO needs rngs to sample the posterior.")
-        if not getattr(model, "is_variational", False):
-            raise ValueError(
-                f"objective 'elbo' needs a variational model; {type(model).__name__} is not. "
-                "Use a *_vae model, or objective 'reconstruction'."
-            )
+        check_variational(model, "elbo", rngs)
         output = model(batch["inputs"], train=train, rngs=rngs)
-        nll = -self.likelihood.log_prob(output.decoded, targets_of(batch))
-        kl = gaussian_kl_to_standard_normal(output.encoding.mean, output.encoding.log_var)
+        targets = targets_of(batch)
+        nll = -self.likelihood.log_prob(output.decoded, targets)
+        if hasattr(model, "kl_terms"):
+            kl_groups = model.kl_terms(output)
+        else:
+            kl_groups = gaussian_kl_per_dimension(output.encoding.mean, output.encoding.log_var)
+        kl = kl_groups.sum(axis=-1)
+        weight = kl_weight(
+            step,
+            beta=self.beta,
+            warmup_steps=self.kl_warmup_steps,
+            cycle_steps=self.kl_cycle_steps,
+        )
+        penalised_kl = (
+            free_bits_kl(kl_groups, example_weights(batch), self.free_bits)
+            if self.free_bits > 0
+            else kl
+        )
         terms = {
-            "loss": nll + self.beta * kl,
+            "loss": nll + weight * penalised_kl,
             "elbo": -(nll + kl),
             "kl": kl,
             "reconstruction_nll": nll,
         }
+        if self.kl_warmup_steps:
+            terms["kl_weight"] = jnp.full(nll.shape, weight)
+        if self.likelihood.is_discrete:
+            terms["bits_per_dim"] = bits_per_dim(nll + kl, targets.shape[1:])
+        reported_loss, reported = model_reported_terms(output.encoding)
+        terms.update(reported)
+        if reported_loss is not None:
+            terms["loss"] = terms["loss"] + reported_loss
         return terms, output.decoded

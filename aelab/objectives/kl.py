@@ -1,9 +1,23 @@
-"""KL divergences between latent distributions."""
+"""KL divergences between latent distributions, and Gaussian log-densities."""
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+
+
+def gaussian_kl_per_dimension(mean: jax.Array, log_var: jax.Array) -> jax.Array:
+    """KL(N(mean, exp(log_var)) || N(0, 1)) of each latent dimension, analytically.
+
+    KL_j = 0.5 * (exp(log_var_j) + mean_j^2 - 1 - log_var_j).
+
+    Args:
+      mean, log_var: [batch, *latent_shape].
+    Returns:
+      [batch, num_latent_dims] (latent dimensions flattened).
+    """
+    per_dim = 0.5 * (jnp.exp(log_var) + mean**2 - 1.0 - log_var)
+    return per_dim.reshape(per_dim.shape[0], -1)
 
 
 def gaussian_kl_to_standard_normal(mean: jax.Array, log_var: jax.Array) -> jax.Array:
@@ -16,8 +30,7 @@ def gaussian_kl_to_standard_normal(mean: jax.Array, log_var: jax.Array) -> jax.A
     Returns:
       [batch], summed over latent dimensions.
     """
-    per_dim = 0.5 * (jnp.exp(log_var) + mean**2 - 1.0 - log_var)
-    return per_dim.reshape(per_dim.shape[0], -1).sum(axis=-1)
+    return gaussian_kl_per_dimension(mean, log_var).sum(axis=-1)
 
 
 def gaussian_log_density(z: jax.Array, mean: jax.Array, log_var: jax.Array) -> jax.Array:

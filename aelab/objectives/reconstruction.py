@@ -1,19 +1,93 @@
-"""The plain autoencoder objective: negative log-likelihood of the reconstruction."""
+"""The plain autoencoder objective, with the code penalties of sparse and contractive
+autoencoders."""
 
 from __future__ import annotations
 
 import jax
 from flax import nnx
 
-from aelab.objectives.base import Metrics, Objective, targets_of
+from aelab.objectives.base import Metrics, Objective, model_reported_terms, targets_of
+from aelab.objectives.code_penalties import (
+    code_l1,
+    jacobian_frobenius_norm_sq,
+    sparsity_kl,
+)
 
 
 class ReconstructionObjective(Objective):
-    """loss = -log p(x | z = encode(x)) per example (for "mse": the summed squared error)."""
+    """loss = -log p(x | z = encode(x)) per example (for "mse": the summed squared error),
+    plus optional penalties on the code z:
+
+    - `code_l1_weight` * sum_j |z_j| (sparse autoencoder, L1 form);
+    - `sparsity_weight` * sum_j KL(rho || rho_hat_j), rho = `sparsity_target`, rho_hat_j
+      the batch-mean activation sigmoid(z_j) (sparse autoencoder, Ng's KL form: a batch
+      term, the same for every example of the batch);
+    - `contractive_weight` * ||d z / d x||_F^2 (contractive autoencoder, Rifai et al.,
+      2011), the encoder's Jacobian computed exactly with reverse-mode autodiff, one
+      vector-Jacobian product per code dimension.
+
+    Losses the model reports itself (a VQ-VAE's commitment and codebook losses) are added.
+    """
+
+    def __init__(
+        self,
+        likelihood,
+        *,
+        code_l1_weight: float = 0.0,
+        sparsity_weight: float = 0.0,
+        sparsity_target: float = 0.05,
+        contractive_weight: float = 0.0,
+        **kwargs,
+    ):
+        super().__init__(likelihood, **kwargs)
+        if not 0.0 < sparsity_target < 1.0:
+            raise ValueError(
+                f"config.objective.sparsity_target={sparsity_target} must be in (0, 1)."
+            )
+        self.code_l1_weight = code_l1_weight
+        self.sparsity_weight = sparsity_weight
+        self.sparsity_target = sparsity_target
+        self.contractive_weight = contractive_weight
 
     def per_example_terms(
         self, model: nnx.Module, batch: dict, *, rngs: nnx.Rngs | None, train: bool, step: jax.Array
     ) -> tuple[Metrics, jax.Array]:
         output = model(batch["inputs"], train=train, rngs=rngs)
         nll = -self.likelihood.log_prob(output.decoded, targets_of(batch))
-        return {"loss": nll, "reconstruction_nll": nll}, output.decoded
+        terms = {"reconstruction_nll": nll}
+        loss = nll
+        code = output.code.reshape(output.code.shape[0], -1)
+        if self.code_l1_weight:
+            terms["code_l1"] = code_l1(code)
+            loss = loss + self.code_l1_weight * terms["code_l1"]
+        if self.sparsity_weight:
+            terms["sparsity_kl"] = sparsity_kl(code, batch, self.sparsity_target)
+            loss = loss + self.sparsity_weight * terms["sparsity_kl"]
+        if self.contractive_weight:
+            terms["contractive_penalty"] = self._contractive_penalty(
+                model, batch["inputs"], rngs=rngs, train=train
+            )
+            loss = loss + self.contractive_weight * terms["contractive_penalty"]
+        reported_loss, reported = model_reported_terms(output.encoding)
+        terms.update(reported)
+        if reported_loss is not None:
+            loss = loss + reported_loss
+        terms["loss"] = loss
+        return terms, output.decoded
+
+    @staticmethod
+    def _contractive_penalty(
+        model: nnx.Module, inputs: jax.Array, *, rngs: nnx.Rngs | None, train: bool
+    ) -> jax.Array:
+        # A functional copy of the encoder: the Jacobian is taken inside jax.vjp, where
+        # the model's own variables (batch statistics, rng counters) must not change.
+        graphdef, state = nnx.split(model)
+        key = None if rngs is None else rngs.contractive()
+
+        def code_of(x: jax.Array) -> jax.Array:
+            copy = nnx.merge(graphdef, state)
+            copy_rngs = None if key is None else nnx.Rngs(key)
+            code = copy.encode(x, train=train, rngs=copy_rngs).mean
+            return code.reshape(code.shape[0], -1)
+
+        return jacobian_frobenius_norm_sq(code_of, inputs)

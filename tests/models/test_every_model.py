@@ -1,5 +1,13 @@
 """Every registered model: builds, has the right shapes, trains sharded, overfits a batch,
-and is deterministic in evaluation mode."""
+and is deterministic in evaluation mode.
+
+Compilation dominates the cost of these tests on CPU, so each model's train step is
+compiled once (one step per call, sharded over 8 devices) and shared by its tests: the
+sharded-step test calls it twice, the overfit test 200 times. The model fixture is
+module-scoped and parametrised, so pytest runs each model's tests together.
+"""
+
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -12,24 +20,31 @@ import aelab.models as models
 from aelab.objectives import build_objective
 from aelab.training.mesh import batch_sharding, make_data_mesh, replicated
 from aelab.training.optimizers import build_optimizer
-from aelab.training.state import create_train_state
+from aelab.training.state import create_train_state, merge_model
 from aelab.training.step import fuse_steps, make_train_step
 
 ALL_MODELS = models.list_models()
 BATCH = 16
+_STEPS_PER_CALL = 1  # a plain step: XLA:CPU convolutions are slow inside lax.scan
+_OVERFIT_STEPS = 200
+_LEARNING_RATE = 1e-2
+
+
+@pytest.fixture(scope="module", params=ALL_MODELS)
+def name(request):
+    return request.param
 
 
 def _setup(name):
-    model_config, input_shape, objective_name = models.tiny_setup(name)
-    objective = build_objective(
-        ml_collections.ConfigDict({"name": objective_name, "likelihood": "bernoulli"})
-    )
+    model_config, input_shape, _ = models.tiny_setup(name)
+    objective = build_objective(models.tiny_objective_config(name, likelihood="bernoulli"))
     return model_config, input_shape, objective
 
 
 def _fixed_batch(input_shape, seed=0):
     """Structured inputs in [0, 1]: smooth random waves over every axis but channels,
-    so a model can learn them (random bits would be incompressible)."""
+    so a model can learn them (random bits would be incompressible). Works for images
+    [H, W, C], series [T, C] and vectors [D]."""
     rng = np.random.default_rng(seed)
     *positions, channels = input_shape
     grids = np.meshgrid(*[np.linspace(0, 1, n) for n in positions], indexing="ij")
@@ -45,43 +60,15 @@ def _fixed_batch(input_shape, seed=0):
     return {"inputs": jnp.asarray(1 / (1 + np.exp(-2 * x)))}
 
 
-def test_zoo_lists_models():
-    assert {"dense_ae", "dense_vae", "conv_ae", "conv_vae"} <= set(ALL_MODELS)
-
-
-@pytest.mark.parametrize("name", ALL_MODELS)
-def test_builds_with_right_shapes(name):
+@functools.cache
+def _compiled(name):
+    """(graphdef, initial state, jitted 8-device train step over _STEPS_PER_CALL steps,
+    the fixed batch stacked for it), built once per model and process."""
     model_config, input_shape, objective = _setup(name)
-    output_shape = objective.decoder_output_shape(input_shape)
-    model = models.build_model(model_config, input_shape, output_shape, rngs=nnx.Rngs(0))
-    x = _fixed_batch(input_shape)["inputs"]
-    encoding = model.encode(x)
-    assert encoding.mean.shape[0] == BATCH
-    decoded = model.decode(encoding.mean)
-    assert decoded.shape == (BATCH, *output_shape)
-    output = model(x, rngs=nnx.Rngs(1))
-    assert output.decoded.shape == (BATCH, *output_shape)
-    assert output.code.shape == encoding.mean.shape
-    if model.is_variational:
-        assert encoding.log_var.shape == encoding.mean.shape
-
-
-@pytest.mark.parametrize("name", ALL_MODELS)
-def test_eval_mode_is_deterministic(name):
-    model_config, input_shape, objective = _setup(name)
-    output_shape = objective.decoder_output_shape(input_shape)
-    model = models.build_model(model_config, input_shape, output_shape, rngs=nnx.Rngs(0))
-    x = _fixed_batch(input_shape)["inputs"]
-    first = model(x, train=False).decoded
-    second = model(x, train=False).decoded
-    np.testing.assert_array_equal(first, second)
-
-
-def _train(name, *, num_devices, num_steps, learning_rate):
-    model_config, input_shape, objective = _setup(name)
-    mesh = make_data_mesh(num_devices)
+    mesh = make_data_mesh(8)
     optimizer = build_optimizer(
-        ml_collections.ConfigDict({"name": "adam", "learning_rate": learning_rate}), num_steps
+        ml_collections.ConfigDict({"name": "adam", "learning_rate": _LEARNING_RATE}),
+        _OVERFIT_STEPS,
     )
     graphdef, state, shardings = create_train_state(
         model_config,
@@ -98,25 +85,80 @@ def _train(name, *, num_devices, num_steps, learning_rate):
     )
     batch = _fixed_batch(input_shape)
     batches = jax.device_put(
-        {k: jnp.broadcast_to(v, (num_steps, *v.shape)) for k, v in batch.items()},
+        {k: jnp.broadcast_to(v, (_STEPS_PER_CALL, *v.shape)) for k, v in batch.items()},
         batch_sharding(mesh, 1),
     )
-    state, metrics = step(state, batches)
-    return {k: np.asarray(v) for k, v in metrics.items()}, state
+    return graphdef, state, step, batches
 
 
-@pytest.mark.parametrize("name", ALL_MODELS)
+def test_zoo_lists_models():
+    assert {"dense_ae", "dense_vae", "conv_ae", "conv_vae"} <= set(ALL_MODELS)
+    assert len(ALL_MODELS) >= 15
+
+
+def test_builds_with_right_shapes(name):
+    """Traced with jax.eval_shape: the model is built and run abstractly (no compile)."""
+    model_config, input_shape, objective = _setup(name)
+    output_shape = objective.decoder_output_shape(input_shape)
+
+    def build_and_run(x):
+        model = models.build_model(model_config, input_shape, output_shape, rngs=nnx.Rngs(0))
+        encoding = model.encode(x)
+        return encoding, model.decode(encoding.mean), model(x, rngs=nnx.Rngs(1))
+
+    x = _fixed_batch(input_shape)["inputs"]
+    encoding, decoded, output = jax.eval_shape(build_and_run, x)
+    abstract_model = nnx.eval_shape(
+        lambda: models.build_model(model_config, input_shape, output_shape, rngs=nnx.Rngs(0))
+    )
+    assert encoding.mean.shape[0] == BATCH
+    assert decoded.shape == (BATCH, *output_shape)
+    assert output.decoded.shape == (BATCH, *output_shape)
+    assert output.code.shape == encoding.mean.shape
+    if abstract_model.is_variational:
+        assert encoding.log_var.shape == encoding.mean.shape
+
+
+def test_eval_mode_is_deterministic_and_changes_no_state(name):
+    graphdef, state, _, _ = _compiled(name)
+    model = merge_model(graphdef, state.params, state.model_state)
+    _, input_shape, _ = _setup(name)
+    x = _fixed_batch(input_shape)["inputs"]
+    before = jax.tree.map(np.asarray, nnx.to_pure_dict(nnx.state(model)))
+    # nnx.jit writes any variable the call changes back into `model`, so a model that
+    # kept rng state or updated statistics in evaluation would fail one of the checks.
+    forward = nnx.jit(lambda model, x: model(x, train=False).decoded)
+    first = forward(model, x)
+    second = forward(model, x)
+    np.testing.assert_array_equal(first, second)
+    after = jax.tree.map(np.asarray, nnx.to_pure_dict(nnx.state(model)))
+    jax.tree.map(np.testing.assert_array_equal, before, after)
+
+
 def test_two_sharded_steps_on_eight_devices(name):
-    metrics, state = _train(name, num_devices=8, num_steps=2, learning_rate=1e-3)
-    assert np.all(np.isfinite(metrics["loss"]))
-    assert int(state.step) == 2
+    _, state, step, batches = _compiled(name)
+    new_state = state
+    for _ in range(2 // _STEPS_PER_CALL):
+        new_state, metrics = step(new_state, batches)
+        assert np.all(np.isfinite(np.asarray(metrics["loss"])))
+    assert int(new_state.step) == 2
+    leaf = jax.tree.leaves(new_state.params)[0]
+    assert len(leaf.sharding.device_set) == 8 and leaf.sharding.is_fully_replicated
+    changed = jax.tree.map(
+        lambda a, b: bool(np.any(np.asarray(a) != np.asarray(b))), state.params, new_state.params
+    )
+    assert any(jax.tree.leaves(changed)), "no parameter changed"
 
 
-@pytest.mark.parametrize("name", ALL_MODELS)
 def test_overfits_a_fixed_batch(name):
     """The loss falls, and the reconstruction error (whose floor is 0, unlike a Bernoulli
     loss on grey levels) falls by 40% in 200 steps."""
-    metrics, _ = _train(name, num_devices=1, num_steps=200, learning_rate=1e-2)
+    _, state, step, batches = _compiled(name)
+    per_call = []
+    for _ in range(_OVERFIT_STEPS // _STEPS_PER_CALL):
+        state, metrics = step(state, batches)
+        per_call.append(jax.device_get(metrics))
+    metrics = {k: np.concatenate([np.asarray(m[k]) for m in per_call]) for k in per_call[0]}
     loss, mse = metrics["loss"], metrics["mse"]
     assert np.all(np.isfinite(loss))
     assert loss[-5:].mean() < loss[:5].mean()

@@ -37,19 +37,40 @@ def _run_steps(config, num_devices, num_calls=2):
     return losses, jax.device_get(state.params), state
 
 
-@pytest.mark.parametrize("model", ["dense_vae", "conv_ae"])
-def test_sharded_step_matches_single_device(tiny_config, model):
+@pytest.mark.parametrize(
+    "model, fields, optimizer",
+    [
+        ("dense_vae", {}, "adam"),
+        ("conv_ae", {}, "adam"),
+        # Batch statistics and dropout masks must be those of the global batch. SGD:
+        # biases feeding a batch norm have zero gradients up to rounding, whose sign
+        # Adam turns into a full step, so 1 and 8 devices would differ by ~lr there.
+        ("resnet_ae", {"norm": "batch", "dropout_rate": 0.2}, "sgd"),
+        # EMA codebook updates (non-parameter state) must count the global batch.
+        ("dense_vqvae", {"latent_dim": 8, "code_dim": 2, "codebook_size": 8}, "adam"),
+    ],
+)
+def test_sharded_step_matches_single_device(tiny_config, model, fields, optimizer):
     assert jax.device_count() == 8, "conftest sets 8 fake CPU devices"
     config = tiny_config
     config.model.name = model
     config.model.channels = (8, 16)
-    config.objective.name = "elbo" if model.endswith("vae") else "reconstruction"
+    config.model.update(fields)
+    config.optimizer.name = optimizer
+    if optimizer == "sgd":
+        config.optimizer.learning_rate = 0.01
+    config.objective.name = "elbo" if model.endswith("_vae") else "reconstruction"
     config.data.batch_size = 32
-    losses_1, params_1, _ = _run_steps(config, 1)
+    losses_1, params_1, state_1 = _run_steps(config, 1)
     losses_8, params_8, state_8 = _run_steps(config, 8)
     np.testing.assert_allclose(losses_8, losses_1, rtol=1e-5, atol=1e-5)
     jax.tree.map(
         lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5), params_8, params_1
+    )
+    jax.tree.map(
+        lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5),
+        jax.device_get(state_8.model_state),
+        jax.device_get(state_1.model_state),
     )
     # Parameters are replicated over all 8 devices.
     leaf = jax.tree.leaves(state_8.params)[0]

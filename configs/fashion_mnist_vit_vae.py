@@ -1,0 +1,51 @@
+r"""A ViT VAE on Fashion-MNIST (mean-pooled code).
+
+Needs Fashion-MNIST's IDX .gz files under $AELAB_DATA_DIR/fashion_mnist:
+
+  python experiments/train.py --config=configs/fashion_mnist_vit_vae.py \
+      --workdir=runs/fashion_mnist_vit_vae
+
+Smoke version: --config=configs/fashion_mnist_vit_vae.py:smoke
+
+Result (measured): not measured yet.
+"""
+
+from aelab.defaults import base_config, check_variant, make_smoke
+
+
+def get_config(arg: str | None = None):
+    variant = check_variant(arg)
+    config = base_config()
+    config.data.name = "fashion_mnist"
+    config.data.batch_size = 128
+    config.data.eval_batch_size = 1000
+
+    config.model.name = "vit_vae"
+    config.model.patch_size = 4
+    config.model.embed_dim = 64
+    config.model.num_heads = 4
+    config.model.num_layers = 2
+    config.model.decoder_layers = 2
+    config.model.pooling = "mean"
+    config.model.num_latent_tokens = 4
+    config.model.latent_dim = 32
+
+    config.objective.name = "elbo"
+    config.objective.likelihood = "bernoulli"
+
+    config.optimizer.name = "adam"
+    config.optimizer.learning_rate = 1e-3
+    config.optimizer.schedule = "cosine"
+    config.optimizer.end_lr_factor = 0.05
+    config.optimizer.warmup_steps = 200
+
+    config.train.num_steps = 10_000
+    config.train.log_every = 200
+    config.train.eval_every = 2_000
+    config.train.checkpoint_every = 2_000
+    config.train.steps_per_call = 10
+    if variant == "smoke":
+        make_smoke(config, num_steps=10)
+        config.data.eval_batch_size = 128
+        config.train.eval_examples = 128
+    return config

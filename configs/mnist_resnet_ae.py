@@ -1,0 +1,48 @@
+r"""A residual autoencoder on MNIST with batch norm and dropout.
+
+Needs MNIST's IDX .gz files under $AELAB_DATA_DIR/mnist:
+
+  python experiments/train.py --config=configs/mnist_resnet_ae.py \
+      --workdir=runs/mnist_resnet_ae
+
+Smoke version: --config=configs/mnist_resnet_ae.py:smoke
+
+Result (measured): not measured yet.
+"""
+
+from aelab.defaults import base_config, check_variant, make_smoke
+
+
+def get_config(arg: str | None = None):
+    variant = check_variant(arg)
+    config = base_config()
+    config.data.name = "mnist"
+    config.data.batch_size = 128
+    config.data.eval_batch_size = 1000
+
+    config.model.name = "resnet_ae"
+    config.model.channels = (32, 64)
+    config.model.blocks_per_stage = 1
+    config.model.norm = "batch"
+    config.model.dropout_rate = 0.1
+    config.model.activation = "relu"
+    config.model.latent_dim = 32
+
+    config.objective.name = "reconstruction"
+    config.objective.likelihood = "bernoulli"
+
+    config.optimizer.name = "adam"
+    config.optimizer.learning_rate = 1e-3
+    config.optimizer.schedule = "cosine"
+    config.optimizer.end_lr_factor = 0.05
+
+    config.train.num_steps = 10_000
+    config.train.log_every = 200
+    config.train.eval_every = 2_000
+    config.train.checkpoint_every = 2_000
+    config.train.steps_per_call = 1
+    if variant == "smoke":
+        make_smoke(config, num_steps=10)
+        config.data.eval_batch_size = 128
+        config.train.eval_examples = 128
+    return config

@@ -1,0 +1,50 @@
+r"""A VQ-VAE on MNIST: conv encoder/decoder, 16 codes of 8 dims from a 128-entry EMA codebook.
+
+Needs MNIST's IDX .gz files under $AELAB_DATA_DIR/mnist:
+
+  python experiments/train.py --config=configs/mnist_vqvae.py \
+      --workdir=runs/mnist_vqvae
+
+Smoke version: --config=configs/mnist_vqvae.py:smoke
+
+Result (measured): not measured yet.
+"""
+
+from aelab.defaults import base_config, check_variant, make_smoke
+
+
+def get_config(arg: str | None = None):
+    variant = check_variant(arg)
+    config = base_config()
+    config.data.name = "mnist"
+    config.data.batch_size = 128
+    config.data.eval_batch_size = 1000
+
+    config.model.name = "conv_vqvae"
+    config.model.channels = (32, 64)
+    config.model.activation = "relu"
+    config.model.latent_dim = 128  # 16 vectors of code_dim 8
+    config.model.code_dim = 8
+    config.model.codebook_size = 128
+    config.model.commitment_cost = 0.25
+    config.model.ema_decay = 0.99
+    config.model.restart_threshold = 0.01
+
+    config.objective.name = "reconstruction"
+    config.objective.likelihood = "bernoulli"
+
+    config.optimizer.name = "adam"
+    config.optimizer.learning_rate = 1e-3
+    config.optimizer.schedule = "cosine"
+    config.optimizer.end_lr_factor = 0.05
+
+    config.train.num_steps = 10_000
+    config.train.log_every = 200
+    config.train.eval_every = 2_000
+    config.train.checkpoint_every = 2_000
+    config.train.steps_per_call = 1
+    if variant == "smoke":
+        make_smoke(config, num_steps=10)
+        config.data.eval_batch_size = 128
+        config.train.eval_examples = 128
+    return config
