@@ -42,7 +42,10 @@ def _build_reconstruction(config) -> Objective:
 @OBJECTIVES.register("elbo")
 def _build_elbo(config) -> Objective:
     return ElboObjective(
-        _likelihood_from(config), beta=config.get("beta", 1.0), **_penalties_from(config)
+        _likelihood_from(config),
+        beta=config.get("beta", 1.0),
+        num_samples=config.get("num_samples", 1),
+        **_penalties_from(config),
     )
 
 
