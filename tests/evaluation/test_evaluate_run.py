@@ -172,3 +172,45 @@ def test_periodic_every_must_align_with_evaluations(tmp_path):
     config.evals.reconstruction.every = 3
     with pytest.raises(ValueError, match=r"multiple of config\.train\.eval_every=4"):
         train_and_evaluate(config, str(tmp_path / "run"))
+
+
+def test_deterministic_autoencoder(tmp_path):
+    config = _tiny_config()
+    config.model.name = "dense_ae"
+    config.objective.name = "reconstruction"
+    workdir = str(tmp_path / "ae")
+    train_and_evaluate(config, workdir)
+    evals = ["reconstruction", "compression", "pca", "generation", "imputation"]
+    overrides = {
+        f"{n}.{k}": v for n, opts in FAST_EVALS.items() if n in evals for k, v in opts.items()
+    }
+    metrics = evaluate_run(workdir, evals=evals, overrides=overrides)["metrics"]
+    assert metrics["pca/code_size"] == 4 and metrics["compression/code_bits"] == 4 * 6
+    assert metrics["generation/num_plots"] == 4
+    with pytest.raises(ValueError, match="needs a variational model"):
+        evaluate_run(workdir, evals=["likelihood"])
+
+
+@pytest.mark.skipif(not os.environ.get("AELAB_DATA_DIR"), reason="needs AELAB_DATA_DIR")
+def test_ecg5000_anomaly_detection_trained_on_normal_beats(tmp_path):
+    config = _tiny_config()
+    config.data.name = "ecg5000"
+    config.data.train_labels = (0,)
+    config.data.eval_batch_size = 500
+    config.model.name = "dense_ae"
+    config.objective.name = "reconstruction"
+    config.objective.likelihood = "mse"
+    config.train.num_steps = 40
+    config.train.eval_every = config.train.checkpoint_every = 40
+    config.train.eval_examples = 500
+    workdir = str(tmp_path / "ecg")
+    train_and_evaluate(config, workdir)
+    metrics = evaluate_run(
+        workdir,
+        evals=["anomaly", "reconstruction", "generation"],
+        overrides={"anomaly.max_examples": 1000},
+    )["metrics"]
+    # Normal beats (label 0) reconstruct better than the rest, even after 40 steps.
+    assert metrics["anomaly/auroc"] > 0.6
+    assert metrics["anomaly/num_normal"] + metrics["anomaly/num_anomalous"] == 1000
+    assert "reconstruction/ssim" not in metrics  # series, not images
