@@ -79,6 +79,14 @@ def base_config() -> ml_collections.ConfigDict:
     config.train.nonfinite = "stop"  # NaN/inf loss: "stop" with an error | "skip" the update
     config.train.nonfinite_patience = 100  # "skip": stop after this many in a row; 0: never
 
+    # Evaluators run by experiments/evaluate.py: {name: options}, see
+    # aelab.evaluation.list_evaluators(). An entry with every=N > 0 also runs every N
+    # training steps (N a multiple of train.eval_every) and at the end of training.
+    config.evals = ml_collections.ConfigDict()
+    config.evals.reconstruction = ml_collections.ConfigDict({"every": 0})
+    config.evals.generation = ml_collections.ConfigDict({"every": 0})
+    config.evals.cost = ml_collections.ConfigDict({"every": 0})
+
     config.mesh = ml_collections.ConfigDict()
     config.mesh.num_devices = placeholder(int)  # None: every device of every process
 
@@ -113,3 +121,30 @@ def check_variant(arg: str | None, variants: tuple[str, ...] = ("smoke",)) -> st
             "(e.g. --config=configs/quickstart.py:smoke)."
         )
     return arg
+
+
+def parse_config_arg(arg: str | None, defaults: dict[str, object]) -> dict[str, object]:
+    """Parses a config argument "key=value,key=value" (each key optional) against
+    `defaults`, converting each value to its default's type (int, float or str).
+
+    Example: parse_config_arg("objective=iwae,k=50", {"objective": "vae", "k": 1,
+    "budget": "full"}) -> {"objective": "iwae", "k": 50, "budget": "full"}.
+    """
+    values = dict(defaults)
+    for item in filter(None, (part.strip() for part in (arg or "").split(","))):
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or key not in defaults:
+            raise ValueError(
+                f"Config argument {item!r} is not valid: write key=value with keys "
+                f"{', '.join(defaults)} (e.g. --config=configs/X.py:"
+                f"{','.join(f'{k}={v}' for k, v in defaults.items())})."
+            )
+        kind = type(defaults[key])
+        try:
+            values[key] = kind(value.strip())
+        except ValueError:
+            raise ValueError(
+                f"Config argument {key}={value!r} is not valid: expected a {kind.__name__}."
+            ) from None
+    return values

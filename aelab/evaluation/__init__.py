@@ -1,0 +1,62 @@
+"""Evaluation: what autoencoders are for, measured on a trained run.
+
+One module per evaluator, all registered by name (`list_evaluators()`) and listed in a
+config's `config.evals` ({name: options}):
+
+  likelihood      importance-sampled NLL (k up to thousands), ELBO, bits/dim, active units
+  reconstruction  MSE, PSNR, SSIM, per-class MSE
+  compression     quantized code rate vs raw, zlib and PNG; quality at that rate
+  pca             PCA with the same code size, error side by side
+  linear_probe    logistic regression on codes vs raw inputs vs PCA codes
+  anomaly         AUROC and average precision from reconstruction error or NLL
+  denoising       PSNR of corrupted inputs vs their reconstructions, per corruption
+  imputation      error on missing values filled by the model vs by the mean
+  generation      sample grids, interpolations, latent traversals, latent scatter (PNG)
+  cost            parameter count, training time and speed
+
+    from aelab.evaluation import evaluate_run
+    record = evaluate_run("runs/mnist_vae")   # writes runs/mnist_vae/results.json
+
+Command line: `python experiments/evaluate.py --workdir=runs/mnist_vae`.
+"""
+
+from aelab.evaluation.context import EvalContext, SplitData
+from aelab.evaluation.loading import TrainedRun, load_run, read_config
+from aelab.evaluation.registry import (
+    EVALUATORS,
+    Evaluator,
+    build_evaluator,
+    list_evaluators,
+    register_evaluator,
+)
+from aelab.evaluation.runner import evaluate_run, resolve_evals, run_evaluators
+
+# Importing an evaluator module registers it.
+from aelab.evaluation import (  # noqa: F401  isort: skip
+    anomaly,
+    compression,
+    cost,
+    denoising,
+    generation,
+    imputation,
+    likelihood,
+    linear_probe,
+    pca_baseline,
+    reconstruction,
+)
+
+__all__ = [
+    "EVALUATORS",
+    "EvalContext",
+    "Evaluator",
+    "SplitData",
+    "TrainedRun",
+    "build_evaluator",
+    "evaluate_run",
+    "list_evaluators",
+    "load_run",
+    "read_config",
+    "register_evaluator",
+    "resolve_evals",
+    "run_evaluators",
+]

@@ -68,6 +68,7 @@ def _build_elbo(config) -> Objective:
         kl_warmup_steps=config.get("kl_warmup_steps", 0),
         kl_cycle_steps=config.get("kl_cycle_steps", 0),
         free_bits=config.get("free_bits", 0.0),
+        num_samples=config.get("num_samples", 1),
         **_penalties_from(config),
     )
 

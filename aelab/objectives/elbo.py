@@ -66,7 +66,9 @@ def check_variational(model: nnx.Module, objective: str, rngs: nnx.Rngs | None) 
 
 
 class ElboObjective(Objective):
-    """-ELBO = E_q[-log p(x|z)] + w(step) * KL(q(z|x) || p(z)), one posterior sample.
+    """-ELBO = E_q[-log p(x|z)] + w(step) * KL(q(z|x) || p(z)), the expectation estimated
+    with `num_samples` posterior samples (1 by default; the IWAE paper's "VAE with k
+    samples" averages k).
 
     The KL comes from the model's `kl_terms(output)` ([batch, groups]; e.g. one Monte-
     Carlo estimate per stochastic layer of a two-layer VAE) when it has one, else it is
@@ -88,6 +90,7 @@ class ElboObjective(Objective):
         kl_warmup_steps: int = 0,
         kl_cycle_steps: int = 0,
         free_bits: float = 0.0,
+        num_samples: int = 1,
         **kwargs,
     ):
         super().__init__(likelihood, **kwargs)
@@ -96,22 +99,38 @@ class ElboObjective(Objective):
                 f"config.objective.kl_cycle_steps={kl_cycle_steps} needs 0 < "
                 f"kl_warmup_steps <= kl_cycle_steps (got kl_warmup_steps={kl_warmup_steps})."
             )
+        if num_samples < 1:
+            raise ValueError(
+                f"config.objective.num_samples={num_samples} is not valid; it must be >= 1."
+            )
         self.beta = beta
         self.kl_warmup_steps = kl_warmup_steps
         self.kl_cycle_steps = kl_cycle_steps
         self.free_bits = free_bits
+        self.num_samples = num_samples
 
     def per_example_terms(
         self, model: nnx.Module, batch: dict, *, rngs: nnx.Rngs | None, train: bool, step: jax.Array
     ) -> tuple[Metrics, jax.Array]:
         check_variational(model, "elbo", rngs)
-        output = model(batch["inputs"], train=train, rngs=rngs)
         targets = targets_of(batch)
-        nll = -self.likelihood.log_prob(output.decoded, targets)
-        if hasattr(model, "kl_terms"):
-            kl_groups = model.kl_terms(output)
+        if self.num_samples == 1:
+            output = model(batch["inputs"], train=train, rngs=rngs)
+            encoding, decoded = output.encoding, output.decoded
+            nll = -self.likelihood.log_prob(decoded, targets)
+            if hasattr(model, "kl_terms"):
+                kl_groups = model.kl_terms(output)
+            else:
+                kl_groups = gaussian_kl_per_dimension(encoding.mean, encoding.log_var)
         else:
-            kl_groups = gaussian_kl_per_dimension(output.encoding.mean, output.encoding.log_var)
+            if hasattr(model, "kl_terms"):
+                raise ValueError(
+                    f"config.objective.num_samples={self.num_samples} averages the ELBO over "
+                    f"posterior samples of one Gaussian latent; {type(model).__name__} has "
+                    "several stochastic layers. Use num_samples=1 or objective 'iwae'."
+                )
+            encoding, decoded, nll = self._multi_sample_nll(model, batch, rngs=rngs, train=train)
+            kl_groups = gaussian_kl_per_dimension(encoding.mean, encoding.log_var)
         kl = kl_groups.sum(axis=-1)
         weight = kl_weight(
             step,
@@ -134,8 +153,19 @@ class ElboObjective(Objective):
             terms["kl_weight"] = jnp.full(nll.shape, weight)
         if self.likelihood.is_discrete:
             terms["bits_per_dim"] = bits_per_dim(nll + kl, targets.shape[1:])
-        reported_loss, reported = model_reported_terms(output.encoding)
+        reported_loss, reported = model_reported_terms(encoding)
         terms.update(reported)
         if reported_loss is not None:
             terms["loss"] = terms["loss"] + reported_loss
-        return terms, output.decoded
+        return terms, decoded
+
+    def _multi_sample_nll(self, model, batch, *, rngs, train):
+        """(encoding, decoded of the first sample, mean over samples of -log p(x|z)) [b]."""
+        encoding = model.encode(batch["inputs"], train=train, rngs=rngs)
+        z = model.sample_posterior(encoding, rngs, self.num_samples)  # [k, b, ...]
+        k, b = z.shape[:2]
+        decoded = model.decode(z.reshape(k * b, *z.shape[2:]), train=train, rngs=rngs)
+        targets = targets_of(batch)
+        targets = jnp.broadcast_to(targets, (k, *targets.shape)).reshape(k * b, *targets.shape[1:])
+        nll = -self.likelihood.log_prob(decoded, targets).reshape(k, b).mean(axis=0)
+        return encoding, decoded.reshape(k, b, *decoded.shape[1:])[0], nll

@@ -220,6 +220,11 @@ class Checkpointer:
         )
         return restored["state"]
 
+    def restore_loop_state(self, step: int) -> dict:
+        """The loop bookkeeping saved at step `step` (e.g. its "train_seconds")."""
+        restored = self._manager.restore(step, args=ocp.args.Composite(loop=ocp.args.JsonRestore()))
+        return restored["loop"]
+
     def restore_batches(self, step: int, batches: TrainBatches) -> None:
         """Moves `batches` to the position saved at step `step`."""
         self._manager.restore(step, args=ocp.args.Composite(data_iter=batches.restore_arg()))

@@ -209,6 +209,10 @@ def _train_and_evaluate(
         seed=config.seed,
         mesh=mesh,
     )
+    # Imported here: aelab.evaluation builds on aelab.training.
+    from aelab.evaluation.periodic import PeriodicEvaluation
+
+    periodic_evals = PeriodicEvaluation(config, workdir, graphdef, spec, is_chief=is_chief)
     num_params = parameter_count(state.params)
     logging.info(
         "Model %s: %s parameters; data %s %s; %d devices in %d processes.",
@@ -351,6 +355,9 @@ def _train_and_evaluate(
             if do_eval:
                 eval_metrics = evaluate(
                     eval_step, state, eval_source, spec, mesh, config, global_batch_size=eval_batch
+                )
+                eval_metrics.update(
+                    periodic_evals(step, state, is_last=is_last, train_seconds=train_seconds)
                 )
                 writer.write_scalars(step, eval_metrics)
                 logging.info(

@@ -1,0 +1,65 @@
+"""Denoising: quality of the corrupted input and of the model's reconstruction of it,
+both against the clean input, for each corruption type (`aelab.data.corruptions`)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from aelab.data.corruptions import corrupt
+from aelab.evaluation.image_quality import quality_metrics
+from aelab.evaluation.registry import Evaluator, register_evaluator
+from aelab.visualization import image_grid, save_png
+
+DEFAULT_CORRUPTIONS = {
+    "gaussian_noise": {"std": 0.3},
+    "salt_and_pepper": {"amount": 0.2},
+    "masking": {"rate": 0.5},
+}
+
+
+@register_evaluator("denoising")
+@dataclasses.dataclass(frozen=True)
+class DenoisingEvaluator(Evaluator):
+    """For each corruption c: <c>/psnr_noisy, <c>/psnr_denoised, <c>/mse_noisy,
+    <c>/mse_denoised (and ssim for images), with denoised = reconstruct(corrupted) and
+    both compared with the clean input. Plot (images): denoising.png, per corruption
+    rows of clean, corrupted and denoised examples.
+
+    Options:
+      corruptions: {name: options} (see `aelab.data.corruptions.list_corruptions()`).
+        For data not scaled to [0, 1], Gaussian noise is not clipped unless asked.
+      max_examples: the first this many evaluation examples (None: all).
+    """
+
+    corruptions: dict = dataclasses.field(default_factory=lambda: dict(DEFAULT_CORRUPTIONS))
+    max_examples: int | None = None
+
+    def __call__(self, context) -> dict[str, float]:
+        data = context.split("eval", labels=context.eval_labels(), max_examples=self.max_examples)
+        clean = data.inputs
+        scaled = context.spec.transform.value_max is not None
+        image_shape = context.display_shape if context.is_image else None
+        rng = context.rng("denoising")
+        metrics: dict[str, float] = {}
+        rows = []
+        for name, options in self.corruptions.items():
+            options = dict(options or {})
+            if name == "gaussian_noise" and not scaled:
+                options.setdefault("clip", False)
+            noisy = corrupt(name, clean, rng, **options)
+            denoised = context.model_calls.reconstruct(noisy)
+            for kind, estimate in (("noisy", noisy), ("denoised", denoised)):
+                scores = quality_metrics(
+                    clean, estimate, data_range=context.data_range, image_shape=image_shape
+                )
+                metrics.update({f"{name}/{k}_{kind}": v for k, v in scores.items()})
+            rows += [clean[:8], noisy[:8], denoised[:8]]
+        if image_shape is not None and context.is_chief:
+            count = len(rows[0])
+            pictures = np.concatenate([r.reshape(count, *image_shape) for r in rows])
+            save_png(
+                image_grid(pictures, columns=count), context.plot_path("denoising.png"), scale=2
+            )
+        return metrics

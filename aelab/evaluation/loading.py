@@ -1,0 +1,192 @@
+"""Reloading a trained run from its work directory: config, run spec, model, weights.
+
+    run = load_run("runs/mnist_vae")            # the best checkpoint (else the latest)
+    run = load_run("runs/mnist_vae", step=5000)
+    model = run.model()                         # an NNX module with the trained weights
+
+Everything is restored onto one device (evaluation is cheap next to training, and this
+keeps it independent of the mesh the run was trained on).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+from absl import logging
+from flax import nnx
+
+from aelab.models import build_model
+from aelab.training.checkpointing import Checkpointer, abstract_with_shardings
+from aelab.training.experiment import RunSpec, build_run_spec
+from aelab.training.optimizers import build_optimizer
+from aelab.training.state import TrainState, merge_model, split_model
+
+STEP_CHOICES = ("best", "latest")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainedRun:
+    """A trained model and what it was trained on.
+
+    Attributes:
+      workdir: the run's work directory (None for a run held only in memory).
+      config: the run's config.
+      spec: derived facts (data info, transform, objective, shapes).
+      graphdef: the model's NNX graph definition.
+      params: the trained `nnx.Param` values (pure dict of arrays).
+      model_state: the other model variables (batch statistics), pure dict.
+      step: the training step of these weights.
+      train_seconds: training wall time up to `step`, when the checkpoint records it.
+    """
+
+    workdir: str | None
+    config: ml_collections.ConfigDict
+    spec: RunSpec
+    graphdef: nnx.GraphDef
+    params: dict
+    model_state: dict
+    step: int
+    train_seconds: float | None = None
+
+    def model(self) -> nnx.Module:
+        """The NNX model with the trained weights."""
+        return merge_model(self.graphdef, self.params, self.model_state)
+
+
+def read_config(workdir: str) -> ml_collections.ConfigDict:
+    """The config a run was trained with (`workdir/config.json`)."""
+    path = os.path.join(workdir, "config.json")
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"No config.json in {workdir}: not a training work directory. Train one with "
+            "`python experiments/train.py --config=... --workdir=DIR` first."
+        )
+    try:
+        with open(path) as f:
+            values = json.load(f)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path} is not valid JSON ({e}); rerun training to rewrite it.") from e
+    return ml_collections.ConfigDict(values)
+
+
+def abstract_train_state(config, spec: RunSpec) -> tuple[nnx.GraphDef, TrainState]:
+    """(graphdef, the TrainState's shapes and dtypes) of `config`, without computing it."""
+    graphdefs = []
+    optimizer = build_optimizer(config.optimizer, int(config.train.num_steps))
+
+    def init() -> TrainState:
+        model = build_model(config.model, spec.example_shape, spec.output_shape, rngs=nnx.Rngs(0))
+        graphdef, params, model_state = split_model(model)
+        graphdefs.append(graphdef)
+        return TrainState(
+            step=jnp.zeros((), jnp.int32),
+            params=params,
+            model_state=model_state,
+            opt_state=optimizer.init(params),
+            rng=jax.random.PRNGKey(0),
+        )
+
+    abstract = jax.eval_shape(init)
+    return graphdefs[0], abstract
+
+
+def _open_checkpoints(workdir: str, config) -> Checkpointer:
+    directory = os.path.join(workdir, "checkpoints")
+    if not os.path.isdir(directory) or not os.listdir(directory):
+        raise FileNotFoundError(
+            f"No checkpoints in {directory}: the run has not saved one yet (checkpoints are "
+            "written every config.train.checkpoint_every steps and at the end)."
+        )
+    return Checkpointer(
+        directory,
+        keep=int(config.train.get("keep_checkpoints", 2)),
+        best_metric=config.train.get("best_metric", "eval/loss"),
+        best_mode=config.train.get("best_mode", "min"),
+        async_save=False,
+    )
+
+
+def resolve_step(checkpointer: Checkpointer, step: int | str) -> int:
+    """A checkpoint step from "best" (falls back to the latest), "latest" or a number."""
+    steps = sorted(checkpointer.all_steps())
+    if not steps:
+        raise FileNotFoundError(f"No finished checkpoint in {checkpointer.directory}.")
+    if step == "latest":
+        return steps[-1]
+    if step == "best":
+        try:
+            best = checkpointer.best_step()
+        except (KeyError, TypeError) as e:
+            logging.warning("No best checkpoint could be ranked (%s); using the latest.", e)
+            best = None
+        return steps[-1] if best is None else int(best)
+    try:
+        number = int(step)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"step={step!r} is not valid: give a checkpoint step number or one of "
+            f"{', '.join(STEP_CHOICES)}."
+        ) from None
+    if number not in steps:
+        raise ValueError(
+            f"No checkpoint at step {number} in {checkpointer.directory}; saved steps: "
+            f"{', '.join(map(str, steps))}."
+        )
+    return number
+
+
+def list_checkpoint_steps(workdir: str) -> list[int]:
+    """The steps of the finished checkpoints in `workdir`, ascending."""
+    checkpointer = _open_checkpoints(workdir, read_config(workdir))
+    try:
+        return sorted(checkpointer.all_steps())
+    finally:
+        checkpointer.close()
+
+
+def checkpoint_step(workdir: str, step: int | str = "best") -> int:
+    """The checkpoint step that `step` ("best", "latest" or a number) names in `workdir`."""
+    checkpointer = _open_checkpoints(workdir, read_config(workdir))
+    try:
+        return resolve_step(checkpointer, step)
+    finally:
+        checkpointer.close()
+
+
+def load_run(workdir: str, step: int | str = "best") -> TrainedRun:
+    """Rebuilds a run's config, spec and model and restores one checkpoint's weights.
+
+    Args:
+      workdir: the run's work directory (has config.json and checkpoints/).
+      step: "best" (by `config.train.best_metric`; the latest when none is ranked),
+        "latest", or a saved step number.
+    """
+    workdir = os.path.abspath(workdir)
+    config = read_config(workdir)
+    spec = build_run_spec(config)
+    graphdef, abstract = abstract_train_state(config, spec)
+    device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+    target = abstract_with_shardings(abstract, jax.tree.map(lambda _: device, abstract))
+    checkpointer = _open_checkpoints(workdir, config)
+    try:
+        chosen = resolve_step(checkpointer, step)
+        state = checkpointer.restore_state(chosen, target)
+        train_seconds = checkpointer.restore_loop_state(chosen).get("train_seconds")
+    finally:
+        checkpointer.close()
+    logging.info("Loaded %s at step %d.", workdir, chosen)
+    return TrainedRun(
+        workdir=workdir,
+        config=config,
+        spec=spec,
+        graphdef=graphdef,
+        params=state.params,
+        model_state=state.model_state,
+        step=chosen,
+        train_seconds=None if train_seconds is None else float(train_seconds),
+    )

@@ -1,0 +1,112 @@
+"""A trained model's encode / decode / reconstruct over host arrays, jitted and batched.
+
+Arrays of any length are cut into fixed-size batches (the last one padded), so each
+function compiles once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import numpy as np
+from flax import nnx
+
+from aelab.training.state import merge_model
+
+
+def map_in_batches(fn: Callable, inputs: np.ndarray, batch_size: int):
+    """Applies `fn` (on [batch_size, ...] arrays) to `inputs` [n, ...] batch by batch,
+    padding the last batch with copies of its first row; returns `fn`'s outputs (a
+    pytree of arrays, or None leaves) concatenated to length n, as NumPy arrays."""
+    n = len(inputs)
+    if n == 0:
+        raise ValueError("No examples to evaluate.")
+    outputs = []
+    for start in range(0, n, batch_size):
+        batch = inputs[start : start + batch_size]
+        real = len(batch)
+        if real < batch_size:
+            batch = np.concatenate([batch, np.repeat(batch[:1], batch_size - real, axis=0)])
+        out = jax.device_get(fn(batch))
+        outputs.append(jax.tree.map(lambda a, real=real: np.asarray(a)[:real], out))
+    return jax.tree.map(lambda *parts: np.concatenate(parts), *outputs)
+
+
+class ModelCalls:
+    """Batched calls of one trained model (eval mode: no dropout, running statistics).
+
+    Args:
+      graphdef, params, model_state: the model (see `TrainedRun`).
+      likelihood: maps decoder outputs to reconstructions in data space.
+      batch_size: examples per jitted call.
+    """
+
+    def __init__(self, graphdef, params, model_state, likelihood, batch_size: int = 500):
+        self.graphdef = graphdef
+        self.params = params
+        self.model_state = model_state
+        self.likelihood = likelihood
+        self.batch_size = batch_size
+
+        def model(params, model_state):
+            return merge_model(graphdef, params, model_state)
+
+        @jax.jit
+        def encode(params, model_state, x):
+            encoding = model(params, model_state).encode(x, train=False, rngs=None)
+            return encoding.mean, encoding.log_var
+
+        @jax.jit
+        def decode(params, model_state, z):
+            decoded = model(params, model_state).decode(z, train=False, rngs=None)
+            return likelihood.mean(decoded)
+
+        @jax.jit
+        def reconstruct(params, model_state, x):
+            output = model(params, model_state)(x, train=False, rngs=None)
+            return likelihood.mean(output.decoded), output.code
+
+        @jax.jit(static_argnums=3)
+        def sample_prior(params, model_state, key, num_samples):
+            return model(params, model_state).sample_prior(nnx.Rngs(key), num_samples)
+
+        self._encode, self._decode, self._reconstruct = encode, decode, reconstruct
+        self._sample_prior = sample_prior
+
+    def model(self) -> nnx.Module:
+        return merge_model(self.graphdef, self.params, self.model_state)
+
+    @property
+    def is_variational(self) -> bool:
+        return bool(getattr(self.model(), "is_variational", False))
+
+    def encode(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(code or posterior mean [n, *latent], posterior log-variance or None)."""
+        return map_in_batches(
+            lambda b: self._encode(self.params, self.model_state, b), x, self.batch_size
+        )
+
+    def codes(self, x: np.ndarray) -> np.ndarray:
+        """The deterministic code of each example (a VAE's posterior mean), flattened:
+        [n, code_size]."""
+        mean, _ = self.encode(x)
+        return mean.reshape(len(mean), -1)
+
+    def decode(self, z: np.ndarray) -> np.ndarray:
+        """Reconstructions in data space (the likelihood's mean) of codes z [n, *latent]."""
+        return map_in_batches(
+            lambda b: self._decode(self.params, self.model_state, b), z, self.batch_size
+        )
+
+    def reconstruct(self, x: np.ndarray) -> np.ndarray:
+        """decode(code of x) in data space: [n, *data_shape]. For a VAE the code is the
+        posterior mean."""
+        reconstructions, _ = map_in_batches(
+            lambda b: self._reconstruct(self.params, self.model_state, b), x, self.batch_size
+        )
+        return reconstructions
+
+    def sample_prior(self, key: jax.Array, num_samples: int) -> np.ndarray:
+        """Codes drawn from a VAE's prior: [num_samples, *latent]."""
+        return np.asarray(self._sample_prior(self.params, self.model_state, key, num_samples))

@@ -1,0 +1,276 @@
+r"""Writes docs/results.md from the results.json files of the experiments listed below.
+
+  python docs/make_results.py --runs=runs
+
+Each experiment names its work directory (under --runs), the metric(s) it reports, the
+published value where one exists, and the commands that produce it. A row whose run has
+no results.json (or lacks the metric) says "not run yet": numbers only ever come from a
+results.json written by `experiments/evaluate.py`.
+"""
+
+import dataclasses
+import json
+import os
+
+from absl import app, flags
+
+_RUNS = flags.DEFINE_string("runs", "runs", "Directory holding the experiments' work dirs.")
+_OUTPUT = flags.DEFINE_string(
+    "output", os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.md"), "Output."
+)
+
+IWAE_SOURCE = "Burda et al. 2016, Table 1 (3,280 epochs, batch 20)"
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """One row of the results table.
+
+    Attributes:
+      id: the work directory under --runs.
+      dataset, model: what the row is about.
+      metrics: results.json metric names, shown "a / b" when several.
+      metric_label: what the numbers mean.
+      train, evaluate: the commands (workdir `runs/<id>`).
+      published: the published value (same units), if any, and its source.
+    """
+
+    id: str
+    dataset: str
+    model: str
+    metrics: tuple[str, ...]
+    metric_label: str
+    train: str
+    evaluate: str
+    published: str = ""
+    source: str = ""
+
+
+def _iwae(objective: str, k: int, budget: str, published: float, note: str = "") -> Experiment:
+    run = f"iwae_table1/mlp_1layer_{objective}_k{k}_{budget}"
+    return Experiment(
+        id=run,
+        dataset="MNIST, dynamically binarised",
+        model=f"MLP {objective.upper()} k={k}, 784-200-200-50 tanh (1 stochastic layer)" + note,
+        metrics=("likelihood/nll", "likelihood/active_units"),
+        metric_label="test NLL, k=5,000 (nats) / active units",
+        train=(
+            "python experiments/train.py --config=configs/iwae_table1/mlp_1layer.py:"
+            f"objective={objective},k={k},budget={budget} --workdir=runs/{run}"
+        ),
+        evaluate=f"python experiments/evaluate.py --workdir=runs/{run}",
+        published=f"{published}",
+        source=IWAE_SOURCE,
+    )
+
+
+EXPERIMENTS = [
+    _iwae("vae", 1, "20min", 86.76),
+    _iwae("iwae", 50, "60min", 84.78),
+    Experiment(
+        id="mnist_conv_vae",
+        dataset="MNIST, dynamically binarised",
+        model="conv VAE (32-64 channels, 32-d latent)",
+        metrics=("likelihood/nll", "likelihood/elbo"),
+        metric_label="test NLL, k=5,000 / ELBO (nats)",
+        train=(
+            "python experiments/train.py --config=configs/fashion_mnist_conv_vae.py "
+            "--config.data.name=mnist --config.data.binarize=dynamic "
+            "--workdir=runs/mnist_conv_vae"
+        ),
+        evaluate=(
+            "python experiments/evaluate.py --workdir=runs/mnist_conv_vae "
+            "--evals=likelihood,reconstruction,generation,cost"
+        ),
+    ),
+    Experiment(
+        id="mnist_conv_ae",
+        dataset="MNIST",
+        model="conv AE (32-d code) vs PCA (32 components)",
+        metrics=("pca/model_mse", "pca/pca_mse"),
+        metric_label="test MSE per pixel: AE / PCA",
+        train=(
+            "python experiments/train.py --config=configs/mnist_conv_ae.py "
+            "--workdir=runs/mnist_conv_ae"
+        ),
+        evaluate=(
+            "python experiments/evaluate.py --workdir=runs/mnist_conv_ae "
+            "--evals=pca,linear_probe,compression,denoising,cost"
+        ),
+    ),
+    Experiment(
+        id="fashion_mnist_conv_ae",
+        dataset="Fashion-MNIST",
+        model="conv AE (32-d code) vs PCA (32 components)",
+        metrics=("pca/model_mse", "pca/pca_mse"),
+        metric_label="test MSE per pixel: AE / PCA",
+        train=(
+            "python experiments/train.py --config=configs/mnist_conv_ae.py "
+            "--config.data.name=fashion_mnist --workdir=runs/fashion_mnist_conv_ae"
+        ),
+        evaluate=(
+            "python experiments/evaluate.py --workdir=runs/fashion_mnist_conv_ae "
+            "--evals=pca,linear_probe,cost"
+        ),
+    ),
+    Experiment(
+        id="mnist_conv_ae",
+        dataset="MNIST",
+        model="conv AE (32-d code): linear probe",
+        metrics=(
+            "linear_probe/code_accuracy",
+            "linear_probe/pca_accuracy",
+            "linear_probe/raw_accuracy",
+        ),
+        metric_label="test accuracy: code / PCA-32 / raw pixels",
+        train="(the MNIST conv AE run above)",
+        evaluate="(the MNIST conv AE evaluation above)",
+    ),
+    Experiment(
+        id="ecg5000_lstm_ae",
+        dataset="ECG5000, trained on normal beats",
+        model="LSTM autoencoder",
+        metrics=("anomaly/auroc", "anomaly/average_precision"),
+        metric_label="AUROC / average precision (anomalous beats)",
+        train=(
+            "python experiments/train.py --config=configs/ecg5000_lstm_ae.py "
+            "--workdir=runs/ecg5000_lstm_ae"
+        ),
+        evaluate=(
+            "python experiments/evaluate.py --workdir=runs/ecg5000_lstm_ae "
+            "--evals=anomaly,reconstruction,cost"
+        ),
+    ),
+    Experiment(
+        id="mnist_conv_ae",
+        dataset="MNIST",
+        model="conv AE (32-d code): denoising, Gaussian noise std 0.3",
+        metrics=("denoising/gaussian_noise/psnr_noisy", "denoising/gaussian_noise/psnr_denoised"),
+        metric_label="PSNR (dB): noisy input / reconstruction",
+        train="(the MNIST conv AE run above)",
+        evaluate="(the MNIST conv AE evaluation above)",
+    ),
+    Experiment(
+        id="mnist_conv_ae",
+        dataset="MNIST",
+        model="conv AE (32-d code, 8 bits per value)",
+        metrics=(
+            "compression/code_bits_entropy_coded",
+            "compression/png_bits",
+            "compression/psnr",
+        ),
+        metric_label="bits per image: entropy-coded code / PNG (lossless); PSNR (dB) at that rate",
+        train="(the MNIST conv AE run above)",
+        evaluate="(the MNIST conv AE evaluation above)",
+    ),
+]
+
+
+def _read_json(path: str) -> dict | None:
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def _format(value: float) -> str:
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}" if abs(value) < 1 else f"{value:.2f}"
+
+
+def _minutes(seconds) -> str:
+    return "" if seconds is None else f"{seconds / 60:.1f} min"
+
+
+def row(experiment: Experiment, runs: str, number: int) -> str:
+    """One markdown table row for `experiment`, from runs/<id>/results.json."""
+    results = _read_json(os.path.join(runs, experiment.id, "results.json")) or {}
+    metrics = results.get("metrics", {})
+    if all(name in metrics for name in experiment.metrics):
+        ours = " / ".join(_format(metrics[name]) for name in experiment.metrics)
+        epochs = metrics.get("cost/epochs")
+        epochs = "" if epochs is None else f"{epochs:.1f}"
+        evaluation = sum(results.get("seconds", {}).values())
+        wall = f"train {_minutes(results.get('train_seconds'))}, eval {_minutes(evaluation)}"
+        device = results.get("device", "")
+    else:
+        ours, epochs, wall, device = "not run yet", "", "", ""
+    published = experiment.published + (f" ({experiment.source})" if experiment.source else "")
+    cells = [
+        experiment.dataset,
+        experiment.model,
+        experiment.metric_label,
+        ours,
+        published or "n/a",
+        epochs,
+        wall,
+        device,
+        f"[{number}](#command-{number})",
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def nll_curve(experiment: Experiment, runs: str) -> list[str]:
+    """Markdown lines: the test NLL at every evaluated checkpoint vs training time."""
+    results = _read_json(os.path.join(runs, experiment.id, "results.json")) or {}
+    points = [
+        (entry.get("train_seconds"), entry["metrics"]["likelihood/nll"], step)
+        for step, entry in results.get("history", {}).items()
+        if "likelihood/nll" in entry.get("metrics", {}) and entry.get("train_seconds")
+    ]
+    if len(points) < 2:
+        return []
+    lines = [
+        f"Test NLL vs training time, `{experiment.id}` "
+        f"(`evaluate.py --step=all --evals=likelihood`):",
+        "",
+        "| step | training time | test NLL, k=5,000 |",
+        "|---|---|---|",
+    ]
+    for seconds, nll, step in sorted(points):
+        lines.append(f"| {step} | {_minutes(seconds)} | {nll:.2f} |")
+    return [*lines, ""]
+
+
+def render(runs: str) -> str:
+    lines = [
+        "# Results",
+        "",
+        "Generated by `python docs/make_results.py --runs=runs` from each run's",
+        "`results.json` (written by `experiments/evaluate.py`); do not edit by hand. Wall",
+        "times are training time (evaluations excluded) and evaluation time, on the device",
+        "named in the row. Published values come from the paper cited in the cell; ours may",
+        "be from a shorter CPU budget (see the command and the epochs column).",
+        "",
+        "| dataset | model | metric | ours | published | epochs | wall time | device | command |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    lines += [row(e, runs, i) for i, e in enumerate(EXPERIMENTS, start=1)]
+    lines += ["", "## Commands", ""]
+    for i, experiment in enumerate(EXPERIMENTS, start=1):
+        lines += [
+            f'<a id="command-{i}"></a>{i}. `{experiment.id}`',
+            "",
+            "   ```bash",
+            f"   {experiment.train}",
+            f"   {experiment.evaluate}",
+            "   ```",
+            "",
+        ]
+    curves = [line for e in EXPERIMENTS if e.id.startswith("iwae") for line in nll_curve(e, runs)]
+    if curves:
+        lines += ["## Test NLL vs training time", "", *curves]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv):
+    del argv
+    text = render(_RUNS.value)
+    with open(_OUTPUT.value, "w") as f:
+        f.write(text)
+    print(f"Wrote {_OUTPUT.value}")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,46 @@
+"""docs/make_results.py: rows come only from results.json files."""
+
+import importlib.util
+import json
+
+from tests.conftest import REPO
+
+
+def _module():
+    spec = importlib.util.spec_from_file_location("make_results", REPO / "docs" / "make_results.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_rows_show_measured_values_and_pending_runs(tmp_path):
+    make_results = _module()
+    first = make_results.EXPERIMENTS[0]
+    run = tmp_path / first.id
+    run.mkdir(parents=True)
+    history = {
+        "1000": {"metrics": {"likelihood/nll": 95.0}, "train_seconds": 60.0},
+        "2000": {"metrics": {"likelihood/nll": 90.5}, "train_seconds": 120.0},
+    }
+    (run / "results.json").write_text(
+        json.dumps(
+            {
+                "metrics": {
+                    "likelihood/nll": 90.5,
+                    "likelihood/active_units": 17.0,
+                    "cost/epochs": 3.3,
+                },
+                "seconds": {"likelihood": 150.0},
+                "train_seconds": 120.0,
+                "device": "cpu x1 (2 cores)",
+                "history": history,
+            }
+        )
+    )
+    text = make_results.render(str(tmp_path))
+    lines = text.splitlines()
+    measured = next(line for line in lines if line.startswith("| ") and "90.50 / 17.00" in line)
+    assert "86.76" in measured and "3.3" in measured and "train 2.0 min, eval 2.5 min" in measured
+    assert sum("not run yet" in line for line in lines) == len(make_results.EXPERIMENTS) - 1
+    assert "| 2000 | 2.0 min | 90.50 |" in text
+    assert first.train in text
