@@ -40,6 +40,9 @@ def base_config() -> ml_collections.ConfigDict:
     config.data.train_labels = placeholder(tuple)  # e.g. (0,): train on normal ECG beats only
     config.data.eval_labels = placeholder(tuple)
     config.data.seed = placeholder(int)  # None: config.seed
+    # Keep the transformed training split on the devices ("always"), stream it from the
+    # host ("never"), or decide by its size ("auto"); same batches either way.
+    config.data.device_resident = "auto"
 
     config.model = ml_collections.ConfigDict()
     config.model.name = "dense_vae"  # see aelab.models.list_models()

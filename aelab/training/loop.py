@@ -21,8 +21,8 @@ import numpy as np
 from absl import logging
 
 from aelab.data import load_split
-from aelab.data.pipeline import ProcessSlice, eval_batches, to_global_arrays, train_dataset
-from aelab.training.batches import HostBatches
+from aelab.data.pipeline import ProcessSlice, eval_batches, to_global_arrays
+from aelab.training.batches import make_train_batches
 from aelab.training.checkpointing import Checkpointer, abstract_with_shardings
 from aelab.training.distributed import initialize_distributed
 from aelab.training.early_stopping import EarlyStopping
@@ -239,15 +239,8 @@ def train_and_evaluate(
         out_shardings=replicated(mesh),
     )
 
-    batches = HostBatches(
-        train_dataset(
-            train_source,
-            spec.transform,
-            ProcessSlice.current(global_batch),
-            seed=data_seed(config),
-            labels=config.data.get("train_labels"),
-        ),
-        mesh,
+    batches = make_train_batches(
+        config, spec.transform, spec.example_shape, train_source, mesh, seed=data_seed(config)
     )
     checkpointer = Checkpointer(
         os.path.join(workdir, "checkpoints"),
