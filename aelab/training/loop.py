@@ -28,7 +28,7 @@ from aelab.training.distributed import initialize_distributed
 from aelab.training.early_stopping import EarlyStopping
 from aelab.training.experiment import RunSpec, build_run_spec
 from aelab.training.log_filter import quiet_library_info_logs
-from aelab.training.mesh import batch_sharding, make_data_mesh, replicated
+from aelab.training.mesh import batch_sharding, make_data_mesh, replicated, state_sharding_fn
 from aelab.training.metric_writer import MetricWriter
 from aelab.training.optimizers import build_optimizer
 from aelab.training.progress import Progress
@@ -211,6 +211,7 @@ def train_and_evaluate(
         optimizer,
         seed=config.seed,
         mesh=mesh,
+        state_sharding_fn=state_sharding_fn(config.get("mesh")),
     )
     num_params = parameter_count(state.params)
     logging.info(
@@ -226,7 +227,11 @@ def train_and_evaluate(
     train_step = jax.jit(
         fuse_steps(
             make_train_step(
-                graphdef, spec.objective, optimizer, build_schedule(config.optimizer, num_steps)
+                graphdef,
+                spec.objective,
+                optimizer,
+                build_schedule(config.optimizer, num_steps),
+                compute_dtype=config.train.get("compute_dtype"),
             )
         ),
         in_shardings=(shardings, batch_sharding(mesh, leading_axes=1)),
