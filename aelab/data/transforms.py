@@ -107,11 +107,20 @@ class BatchTransform:
         return self.binarize == "dynamic"
 
     def batch_noise(
-        self, rng: np.random.Generator, global_batch_size: int, raw_example_shape: tuple[int, ...]
+        self,
+        rng: np.random.Generator,
+        global_batch_size: int,
+        raw_example_shape: tuple[int, ...],
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
         """The noise `__call__` draws for a global batch, shaped like prepared inputs:
-        float32 [global_batch_size, *example_shape(raw_example_shape)]."""
-        noise = rng.random((global_batch_size, *raw_example_shape), dtype=np.float32)
+        float32 [global_batch_size, *example_shape(raw_example_shape)], written into
+        `out` (that shape, C-contiguous) when given."""
+        shape = (global_batch_size, *raw_example_shape)
+        if out is not None:
+            rng.random(shape, dtype=np.float32, out=out.reshape(shape))
+            return out
+        noise = rng.random(shape, dtype=np.float32)
         return noise.reshape(global_batch_size, *self.example_shape(raw_example_shape))
 
     @staticmethod

@@ -139,17 +139,23 @@ class DeviceBatches:
         positions = to_global_arrays({"p": positions.astype(np.int32)}, self._replicated)["p"]
         noise = None
         if self._transform.draws_noise:
-            size = self._order.global_batch_size
-            noise = np.stack(
-                [
-                    self._transform.batch_noise(
-                        batch_noise_rng(self._seed, i), size, self._raw_example_shape
-                    )[self._rows]
-                    for i in indices
-                ]
-            )
-            noise = to_global_arrays({"n": noise}, self._sharding)["n"]
+            noise = to_global_arrays({"n": self._noise(indices)}, self._sharding)["n"]
         return self._gather(self._data, positions, noise)
+
+    def _noise(self, indices: list[int]) -> np.ndarray:
+        """This process's rows of the batches' binarisation noise [k, local_batch, ...]."""
+        size = self._order.global_batch_size
+        example = self._data["inputs"].shape[1:]
+        local = self._rows.stop - self._rows.start
+        noise = np.empty((len(indices), local, *example), np.float32)
+        for row, index in enumerate(indices):
+            rng = batch_noise_rng(self._seed, index)
+            if local == size:  # drawn in place: no copy of the largest host array
+                self._transform.batch_noise(rng, size, self._raw_example_shape, out=noise[row])
+            else:
+                whole = self._transform.batch_noise(rng, size, self._raw_example_shape)
+                noise[row] = whole[self._rows]
+        return noise
 
     def save_arg(self) -> Any:
         return grain.checkpoint.CheckpointSave(self._indices)
