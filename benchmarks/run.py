@@ -14,8 +14,9 @@ which stays meaningful when the machine's speed drifts. Rows:
   conv AE, residual conv VAE, LSTM AE;
 - the same aelab step sharded over 8 fake CPU devices vs 1 device;
 - bf16 mixed precision vs float32;
-- ablations (what was tried for the conv AE): transposed convs instead of subpixel, one
-  step per call instead of 10, YNNPACK convolutions instead of XLA's own;
+- ablations (what was tried): transposed convs instead of subpixel, one step per call
+  instead of 10 or 50, YNNPACK convolutions instead of XLA's own, a 1-device mesh in a
+  process with 8 fake devices;
 - the first-step compile time of every config under configs/, and the machine's
   float32 matmul peak (the yardstick for the fraction of peak).
 
@@ -43,7 +44,8 @@ from cases import CASES  # noqa: E402
 from worker import RESULT_PREFIX  # noqa: E402
 
 EIGHT_DEVICES = "--xla_force_host_platform_device_count=8"
-YNN_CONVOLUTIONS = "--xla_cpu_experimental_ynn_fusion_type=default"
+# XLA's defaults (YNNPACK convolutions) instead of aelab's CPU flags.
+WITHOUT_AELAB_FLAGS = {"AELAB_XLA_CPU_FLAGS": "0"}
 COMPILE_TARGET_S = 15.0
 SHARDED_TARGET = 1.5  # sharded step time / 1-device step time
 
@@ -81,9 +83,12 @@ def _machine(cpus: list[int] | None) -> dict:
     }
 
 
-def run_worker(args: list[str], *, env_flags: str = "", cpus=None, timeout=900) -> dict:
-    """Runs worker.py with `args` in a child process; returns its JSON result."""
-    env = dict(os.environ)
+def run_worker(
+    args: list[str], *, env_flags: str = "", env_vars: dict | None = None, cpus=None, timeout=900
+) -> dict:
+    """Runs worker.py with `args` in a child process; returns its JSON result. `env_flags`
+    are appended to XLA_FLAGS, `env_vars` set in its environment."""
+    env = dict(os.environ, **(env_vars or {}))
     env["XLA_FLAGS"] = " ".join(filter(None, [env.get("XLA_FLAGS", ""), env_flags]))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
     env.setdefault("JAX_PLATFORMS", "cpu")
@@ -111,11 +116,14 @@ def paired(a: dict, b: dict, repetitions: int, cpus) -> tuple[list[dict], list[d
     for rep in range(repetitions):
         order = [("a", a), ("b", b)] if rep % 2 == 0 else [("b", b), ("a", a)]
         for side, spec in order:
-            result = run_worker(spec["args"], env_flags=spec.get("flags", ""), cpus=cpus)
+            result = run_worker(
+                spec["args"], env_flags=spec.get("flags", ""), env_vars=spec.get("env"), cpus=cpus
+            )
             (runs_a if side == "a" else runs_b).append(result)
             print(
                 f"  {side}: {' '.join(spec['args'][:2])} {spec.get('label', '')}: "
-                f"{result['steps_per_s']:.2f} steps/s",
+                f"{result['steps_per_s']:.2f} steps/s, "
+                f"{result['steps_per_cpu_s']:.2f} steps per CPU second",
                 flush=True,
             )
     return runs_a, runs_b
@@ -126,17 +134,17 @@ def _median(runs: list[dict], key: str):
     return statistics.median(values) if values else None
 
 
-def _ratio(runs_a, runs_b) -> float:
-    return statistics.median(
-        a["steps_per_s"] / b["steps_per_s"] for a, b in zip(runs_a, runs_b, strict=True)
-    )
+def _ratio(runs_a, runs_b, key: str = "steps_per_s") -> float:
+    return statistics.median(a[key] / b[key] for a, b in zip(runs_a, runs_b, strict=True))
 
 
-def torch_row(case, runs_a, runs_b, peak_gflops) -> dict:
+def torch_row(case, runs_a, runs_b, peak_gflops, peak_gflops_cpu) -> dict:
     flops = _median(runs_a, "flops_per_step")
     aelab_sps = _median(runs_a, "steps_per_s")
     ratio = _ratio(runs_a, runs_b)
     fraction = flops * aelab_sps / 1e9 / peak_gflops if flops and peak_gflops else None
+    aelab_spc = _median(runs_a, "steps_per_cpu_s")
+    fraction_cpu = flops * aelab_spc / 1e9 / peak_gflops_cpu if flops else None
     met = [ratio >= case.target_ratio] if case.target_ratio else []
     if case.target_peak_fraction and fraction is not None:
         met.append(fraction >= case.target_peak_fraction)
@@ -147,6 +155,9 @@ def torch_row(case, runs_a, runs_b, peak_gflops) -> dict:
         "aelab_steps_per_s": aelab_sps,
         "torch_steps_per_s": _median(runs_b, "steps_per_s"),
         "ratio": ratio,
+        "aelab_steps_per_cpu_s": _median(runs_a, "steps_per_cpu_s"),
+        "torch_steps_per_cpu_s": _median(runs_b, "steps_per_cpu_s"),
+        "cpu_time_ratio": _ratio(runs_a, runs_b, "steps_per_cpu_s"),
         "target": _target_text(case),
         "target_met": all(met) if met else None,
         "aelab_compile_s": _median(runs_a, "compile_s"),
@@ -158,6 +169,8 @@ def torch_row(case, runs_a, runs_b, peak_gflops) -> dict:
         "aelab_gflops_per_s": flops * aelab_sps / 1e9 if flops else None,
         "matmul_peak_gflops_per_s": peak_gflops,
         "fraction_of_matmul_peak": fraction,
+        "matmul_peak_gflops_per_cpu_s": peak_gflops_cpu,
+        "fraction_of_matmul_peak_cpu_time": fraction_cpu,
         "steps_per_call": runs_a[0]["steps_per_call"],
         "torch_threads": runs_b[0]["threads"],
         "aelab_runs": [r["steps_per_s"] for r in runs_a],
@@ -183,6 +196,7 @@ def aelab_row(name, description, baseline, runs_a, runs_b, *, target=None, met=N
         "torch_steps_per_s": None,
         "baseline_steps_per_s": _median(runs_b, "steps_per_s"),
         "ratio": _ratio(runs_a, runs_b),
+        "cpu_time_ratio": _ratio(runs_a, runs_b, "steps_per_cpu_s"),
         "target": target,
         "target_met": met,
         "aelab_compile_s": _median(runs_a, "compile_s"),
@@ -207,14 +221,14 @@ def markdown(rows: list[dict], header: dict) -> str:
         f"load average at start {header['machine']['load_average_at_start'][0]:.1f}; "
         f"{header['repetitions']} paired repetitions of {header['seconds']:g} s, medians.",
         "",
-        "| row | aelab steps/s | baseline | baseline steps/s | ratio | target | met "
-        "| compile s (CPU s) | peak RSS MB | % of matmul peak |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| row | aelab steps/s | baseline | baseline steps/s | ratio | ratio of CPU time "
+        "| target | met | compile s (CPU s) | peak RSS MB | % of matmul peak (CPU time) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         if row.get("compile_s") is not None and row.get("aelab_steps_per_s") is None:
             lines.append(
-                f"| compile: {row['name']} | | | | | {row['target']} "
+                f"| compile: {row['name']} | | | | | | {row['target']} "
                 f"| {_yes_no(row['target_met'])} "
                 f"| {row['compile_s']:.1f} ({row['compile_cpu_s']:.1f}) | | |"
             )
@@ -222,18 +236,20 @@ def markdown(rows: list[dict], header: dict) -> str:
         if row["name"] == "matmul_peak":
             lines.append(
                 f"| float32 matmul 2048^3 (XLA) | {row['gflops_per_s']:.0f} GFLOP/s "
-                "| | | | | | | | |"
+                f"({row['gflops_per_cpu_s']:.0f} per CPU s) | | | | | | | | | |"
             )
             continue
         baseline_sps = row.get("torch_steps_per_s") or row.get("baseline_steps_per_s")
         fraction = row.get("fraction_of_matmul_peak")
+        fraction_cpu = row.get("fraction_of_matmul_peak_cpu_time")
         lines.append(
             f"| {row['name']} | {_fmt(row['aelab_steps_per_s'])} | {row['baseline']} "
-            f"| {_fmt(baseline_sps)} | {_fmt(row['ratio'])} | {row['target'] or ''} "
+            f"| {_fmt(baseline_sps)} | {_fmt(row['ratio'])} | {_fmt(row['cpu_time_ratio'])} "
+            f"| {row['target'] or ''} "
             f"| {_yes_no(row['target_met'])} | {_fmt(row.get('aelab_compile_s'), '.1f')} "
             f"({_fmt(row.get('aelab_compile_cpu_s'), '.1f')}) "
             f"| {_fmt(row.get('aelab_peak_rss_mb'), '.0f')} "
-            f"| {'' if fraction is None else f'{fraction:.0%}'} |"
+            f"| {'' if fraction is None else f'{fraction:.0%} ({fraction_cpu:.0%})'} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -253,6 +269,7 @@ def main() -> None:
         + ", ".join([*CASES, "sharded", "bf16", "ablations", "compile"]),
     )
     parser.add_argument("--cpus", default="", help="pin every worker to these CPUs, e.g. 0")
+    parser.add_argument("--ablation", default="", help="run only these comparison rows (names)")
     parser.add_argument("--out", default=str(HERE / "results" / "latest.json"))
     args = parser.parse_args()
     cpus = [int(c) for c in args.cpus.split(",") if c] or None
@@ -274,8 +291,10 @@ def main() -> None:
     rows = []
 
     print("matmul peak", flush=True)
-    peak = max(run_worker(["matmul"], cpus=cpus)["gflops"] for _ in range(2))
-    rows.append({"name": "matmul_peak", "gflops_per_s": peak})
+    matmuls = [run_worker(["matmul"], cpus=cpus) for _ in range(2)]
+    peak = max(m["gflops"] for m in matmuls)
+    peak_cpu = max(m["gflops_per_cpu_s"] for m in matmuls)
+    rows.append({"name": "matmul_peak", "gflops_per_s": peak, "gflops_per_cpu_s": peak_cpu})
 
     for name, case in CASES.items():
         if name not in groups:
@@ -287,7 +306,7 @@ def main() -> None:
             args.repetitions,
             cpus,
         )
-        rows.append(torch_row(case, runs_a, runs_b, peak))
+        rows.append(torch_row(case, runs_a, runs_b, peak, peak_cpu))
 
     comparisons = []
     if "sharded" in groups:
@@ -340,8 +359,38 @@ def main() -> None:
                 "conv_ae YNNPACK convs",
                 "XLA's default (YNNPACK) convolutions instead of aelab's flag",
                 "aelab, with its flag",
-                {"args": ["aelab", "conv_ae", *seconds], "flags": YNN_CONVOLUTIONS},
+                {"args": ["aelab", "conv_ae", *seconds], "env": WITHOUT_AELAB_FLAGS},
                 {"args": ["aelab", "conv_ae", *seconds]},
+                None,
+                None,
+            ),
+            (
+                "residual_vae YNNPACK convs",
+                "XLA's default (YNNPACK) convolutions instead of aelab's flag",
+                "aelab, with its flag",
+                {"args": ["aelab", "residual_vae", *seconds], "env": WITHOUT_AELAB_FLAGS},
+                {"args": ["aelab", "residual_vae", *seconds]},
+                None,
+                None,
+            ),
+            (
+                "conv_ae 1 device of 8 fake",
+                "a 1-device mesh in a process started with 8 fake CPU devices (as in tests)",
+                "aelab, 1 device",
+                {
+                    "args": ["aelab", "conv_ae", *seconds, "--num_devices", "1"],
+                    "flags": EIGHT_DEVICES,
+                },
+                {"args": ["aelab", "conv_ae", *seconds]},
+                None,
+                None,
+            ),
+            (
+                "lstm_ae 1 step per call",
+                "steps_per_call=1 instead of 10",
+                "aelab, 10 steps per call",
+                {"args": ["aelab", "lstm_ae", *seconds, "--set", "train.steps_per_call=1"]},
+                {"args": ["aelab", "lstm_ae", *seconds]},
                 None,
                 None,
             ),
@@ -355,6 +404,8 @@ def main() -> None:
                 None,
             ),
         ]
+    if args.ablation:
+        comparisons = [c for c in comparisons if c[0] in args.ablation.split(",")]
     for name, description, baseline, a, b, target, check in comparisons:
         print(f"{name} vs {baseline}", flush=True)
         runs_a, runs_b = paired(a, b, args.repetitions, cpus)
