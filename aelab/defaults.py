@@ -45,6 +45,9 @@ def base_config() -> ml_collections.ConfigDict:
     config.data.train_labels = placeholder(tuple)  # e.g. (0,): train on normal ECG beats only
     config.data.eval_labels = placeholder(tuple)
     config.data.seed = placeholder(int)  # None: config.seed
+    # Keep the transformed training split on the devices ("always"), stream it from the
+    # host ("never"), or decide by its size ("auto"); same batches either way.
+    config.data.device_resident = "auto"
 
     config.model = ml_collections.ConfigDict()
     config.model.name = "dense_vae"  # see aelab.models.list_models()
@@ -71,6 +74,8 @@ def base_config() -> ml_collections.ConfigDict:
     config.train.checkpoint_every = 1_000
     config.train.keep_checkpoints = 2  # plus the best one
     config.train.steps_per_call = 1  # steps fused into one jitted call (lax.scan)
+    # "bfloat16": mixed precision (bf16 compute, float32 parameters and optimizer state).
+    config.train.compute_dtype = "float32"
     config.train.eval_examples = placeholder(int)  # None: the whole eval split
     config.train.best_metric = "eval/loss"
     config.train.best_mode = "min"
@@ -89,6 +94,9 @@ def base_config() -> ml_collections.ConfigDict:
 
     config.mesh = ml_collections.ConfigDict()
     config.mesh.num_devices = placeholder(int)  # None: every device of every process
+    # "fsdp": shard parameters and optimizer state over the "data" axis (see
+    # aelab.training.mesh.fsdp_shardings); "replicated": a full copy on every device.
+    config.mesh.param_sharding = "replicated"
 
     config.distributed = ml_collections.ConfigDict()
     config.distributed.initialize = "auto"  # "auto" | "always" | "never"

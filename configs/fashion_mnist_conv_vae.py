@@ -24,7 +24,10 @@ def get_config(arg: str | None = None):
     config.model.channels = (32, 64)
     config.model.latent_dim = 32
     config.model.activation = "relu"
-    config.model.upsample = "transpose"
+    # The same stride-2 transposed convolutions as "transpose" (same parameters, same
+    # function), computed as a conv to 4x channels + depth-to-space: ~5x faster on CPU
+    # (docs/performance.md).
+    config.model.upsample = "subpixel"
 
     config.objective.name = "elbo"
     config.objective.likelihood = "bernoulli"
@@ -38,7 +41,7 @@ def get_config(arg: str | None = None):
     config.train.log_every = 200
     config.train.eval_every = 2_000
     config.train.checkpoint_every = 2_000
-    config.train.steps_per_call = 1
+    config.train.steps_per_call = 10
     if variant == "smoke":
         make_smoke(config, num_steps=20)
     return config

@@ -1,6 +1,7 @@
 """Test set-up: 8 fake CPU devices for sharding tests, quiet logs, shared helpers.
 
-The XLA flag must be set before JAX initialises its backend, hence at import time here.
+The XLA flag must be set before JAX initialises its backend, hence at import time here;
+aelab is imported right after so that its own CPU flags (aelab/xla_flags.py) apply too.
 """
 
 import os
@@ -20,6 +21,8 @@ import pathlib
 
 import jax
 import pytest
+
+import aelab  # noqa: F401  (applies aelab's XLA CPU flags before any backend starts)
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / "configs"

@@ -73,6 +73,43 @@ class ProcessSlice:
         return cls(global_batch_size, jax.process_index(), jax.process_count())
 
 
+class BatchOrder:
+    """Which examples each global training batch holds: the training stream's order.
+
+    Epoch e is `np.random.default_rng([seed, e]).permutation(num_examples)`; global batch
+    i holds stream positions [i * B, (i + 1) * B), so a batch may straddle two epochs.
+    Both training batch sources (host-side grain, device-resident) read this order, so
+    they train on exactly the same batches.
+    """
+
+    def __init__(self, num_examples: int, global_batch_size: int, seed: int):
+        self.num_examples = num_examples
+        self.global_batch_size = global_batch_size
+        self.seed = seed
+
+    @functools.lru_cache(maxsize=4)  # noqa: B019  (a few epochs' permutations at a time)
+    def epoch_order(self, epoch: int) -> np.ndarray:
+        """The permutation of example positions [num_examples] for epoch `epoch`."""
+        return np.random.default_rng([self.seed, epoch]).permutation(self.num_examples)
+
+    def positions_of_batch(self, batch_index: int) -> np.ndarray:
+        """Example positions (indices into the selected examples) of global batch
+        `batch_index`: int64 [global_batch_size], in batch order."""
+        size = self.global_batch_size
+        positions = np.arange(batch_index * size, (batch_index + 1) * size, dtype=np.int64)
+        epochs, offsets = np.divmod(positions, self.num_examples)
+        order = np.empty_like(positions)
+        for epoch in np.unique(epochs):
+            where = epochs == epoch
+            order[where] = self.epoch_order(int(epoch))[offsets[where]]
+        return order
+
+
+def batch_noise_rng(seed: int, batch_index: int) -> np.random.Generator:
+    """The rng of global training batch `batch_index`'s random transforms (binarisation)."""
+    return np.random.default_rng([seed, 0, int(batch_index)])
+
+
 class _TrainBatchAssembler(grain.transforms.Map):
     """Maps a global batch index to this process's rows of that batch."""
 
@@ -89,26 +126,16 @@ class _TrainBatchAssembler(grain.transforms.Map):
         self._transform = transform
         self._slice = process_slice
         self._seed = seed
-
-    @functools.lru_cache(maxsize=4)  # noqa: B019  (a few epochs' permutations at a time)
-    def _epoch_order(self, epoch: int) -> np.ndarray:
-        return np.random.default_rng([self._seed, epoch]).permutation(len(self._record_ids))
+        self._order = BatchOrder(len(record_ids), process_slice.global_batch_size, seed)
 
     def record_ids_of_batch(self, batch_index: int) -> np.ndarray:
         """The global batch's record ids [global_batch_size], in batch order."""
-        size = self._slice.global_batch_size
-        positions = np.arange(batch_index * size, (batch_index + 1) * size, dtype=np.int64)
-        epochs, offsets = np.divmod(positions, len(self._record_ids))
-        order = np.empty_like(positions)
-        for epoch in np.unique(epochs):
-            where = epochs == epoch
-            order[where] = self._epoch_order(int(epoch))[offsets[where]]
-        return self._record_ids[order]
+        return self._record_ids[self._order.positions_of_batch(batch_index)]
 
     def map(self, batch_index: int) -> dict[str, np.ndarray]:
         ids = self.record_ids_of_batch(int(batch_index))[self._slice.rows]
         raw = self._source.get_batch(ids)
-        rng = np.random.default_rng([self._seed, 0, int(batch_index)])
+        rng = batch_noise_rng(self._seed, batch_index)
         return self._transform(
             raw,
             rng=rng,
@@ -147,6 +174,17 @@ def train_dataset(
         grain.MapDataset.range(0, _ENDLESS)
         .map(assembler)
         .to_iter_dataset(grain.ReadOptions(num_threads=num_threads, prefetch_buffer_size=prefetch))
+    )
+
+
+def train_batch_indices() -> grain.IterDataset:
+    """The endless stream 0, 1, 2, ... of global training batch indices.
+
+    Its iterator's state has the same form as `train_dataset`'s ({"next_index": i}), so
+    a checkpointed position moves either kind of batch source to the same batch.
+    """
+    return grain.MapDataset.range(0, _ENDLESS).to_iter_dataset(
+        grain.ReadOptions(num_threads=0, prefetch_buffer_size=0)
     )
 
 

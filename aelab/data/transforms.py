@@ -160,6 +160,50 @@ class BatchTransform:
             batch["label"] = raw["label"].astype(np.int32)
         return batch
 
+    def prepare_split(self, raw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Everything but the per-batch noise, for many records at once.
+
+        Returns {"inputs": float32 [n, ...] (scaled, threshold-binarised, flattened as
+        configured; not yet dynamically binarised), "label": int32 [n] if present}.
+        `apply_noise(prepared, noise)` on the rows of a batch then equals `__call__`.
+        """
+        x = scale_to_unit_interval(raw[self.input_key], self.value_max)
+        if self.binarize == "threshold":
+            x = binarize_threshold(x)
+        if self.flatten:
+            x = x.reshape(x.shape[0], -1)
+        prepared = {"inputs": x}
+        if "label" in raw:
+            prepared["label"] = raw["label"].astype(np.int32)
+        return prepared
+
+    @property
+    def draws_noise(self) -> bool:
+        """Whether each batch needs fresh noise (dynamic binarisation)."""
+        return self.binarize == "dynamic"
+
+    def batch_noise(
+        self,
+        rng: np.random.Generator,
+        global_batch_size: int,
+        raw_example_shape: tuple[int, ...],
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """The noise `__call__` draws for a global batch, shaped like prepared inputs:
+        float32 [global_batch_size, *example_shape(raw_example_shape)], written into
+        `out` (that shape, C-contiguous) when given."""
+        shape = (global_batch_size, *raw_example_shape)
+        if out is not None:
+            rng.random(shape, dtype=np.float32, out=out.reshape(shape))
+            return out
+        noise = rng.random(shape, dtype=np.float32)
+        return noise.reshape(global_batch_size, *self.example_shape(raw_example_shape))
+
+    @staticmethod
+    def apply_noise(inputs, noise):
+        """Dynamic binarisation of prepared inputs with `batch_noise` (NumPy or JAX)."""
+        return binarize_dynamic(inputs, noise)
+
     def example_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         """Shape of one transformed example."""
         return (int(np.prod(input_shape)),) if self.flatten else tuple(input_shape)

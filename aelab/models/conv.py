@@ -10,9 +10,10 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from aelab.models.convolutions import StrideTwoConvTranspose, conv_layer
 from aelab.models.layers import get_activation
 
-UPSAMPLING_MODES = ("transpose", "resize")
+UPSAMPLING_MODES = ("transpose", "subpixel", "resize")
 
 
 def downsampled_size(size: int, num_stages: int) -> int:
@@ -36,7 +37,7 @@ class ConvEncoder(nnx.Module):
         sizes = [in_channels, *channels]
         self.convs = nnx.List(
             [
-                nnx.Conv(a, b, (kernel, kernel), strides=2, padding="SAME", rngs=rngs)
+                conv_layer(a, b, (kernel, kernel), strides=2, padding="SAME", rngs=rngs)
                 for a, b in itertools.pairwise(sizes)
             ]
         )
@@ -59,8 +60,11 @@ class ConvDecoder(nnx.Module):
     """A linear map to a small feature map, then x2 upsampling stages back to the image.
 
     [batch, latent_dim] -> [batch, H, W, out_channels]. Channels mirror the encoder's.
-    `upsample` is "transpose" (stride-2 transposed convolutions) or "resize"
-    (nearest-neighbour x2 then a 3x3 convolution, which avoids checkerboard artefacts).
+    `upsample` is "transpose" (stride-2 transposed convolutions), "subpixel" (the same
+    transposed convolutions, same parameters and function, computed as a convolution to
+    4x the channels then depth-to-space: faster on CPU, see `aelab.models.convolutions`)
+    or "resize" (nearest-neighbour x2 then a 3x3 convolution, which avoids checkerboard
+    artefacts).
     """
 
     def __init__(self, latent_dim: int, output_shape: Sequence[int], *, config, rngs: nnx.Rngs):
@@ -82,24 +86,24 @@ class ConvDecoder(nnx.Module):
         )
         self.project = nnx.Linear(latent_dim, math.prod(self.start_shape), rngs=rngs)
         sizes = [*channels, channels[-1]]
-        if self.upsample == "transpose":
+        if self.upsample == "resize":
             self.ups = nnx.List(
                 [
-                    nnx.ConvTranspose(a, b, (kernel, kernel), strides=2, padding="SAME", rngs=rngs)
+                    conv_layer(a, b, (kernel, kernel), padding="SAME", rngs=rngs)
                     for a, b in itertools.pairwise(sizes)
                 ]
             )
         else:
             self.ups = nnx.List(
                 [
-                    nnx.Conv(a, b, (kernel, kernel), padding="SAME", rngs=rngs)
+                    StrideTwoConvTranspose(a, b, kernel, method=self.upsample, rngs=rngs)
                     for a, b in itertools.pairwise(sizes)
                 ]
             )
         self.norms = nnx.List(
             [nnx.BatchNorm(c, rngs=rngs) for c in sizes[1:]] if config.get("batch_norm") else []
         )
-        self.out = nnx.Conv(sizes[-1], out_channels, (kernel, kernel), padding="SAME", rngs=rngs)
+        self.out = conv_layer(sizes[-1], out_channels, (kernel, kernel), padding="SAME", rngs=rngs)
 
     def __call__(self, z: jax.Array, *, train: bool, rngs: nnx.Rngs | None) -> jax.Array:
         x = self.activation(self.project(z)).reshape(z.shape[:-1] + self.start_shape)

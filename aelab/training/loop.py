@@ -27,15 +27,15 @@ from absl import logging
 
 from aelab.config_validation import validate_config
 from aelab.data import load_split
-from aelab.data.pipeline import ProcessSlice, eval_batches, to_global_arrays, train_dataset
+from aelab.data.pipeline import ProcessSlice, eval_batches, to_global_arrays
 from aelab.training.atomic_files import write_json_atomically
-from aelab.training.batches import HostBatches
+from aelab.training.batches import make_train_batches
 from aelab.training.checkpointing import Checkpointer, abstract_with_shardings
 from aelab.training.distributed import initialize_distributed
 from aelab.training.early_stopping import EarlyStopping
 from aelab.training.experiment import RunSpec, build_run_spec
 from aelab.training.log_filter import quiet_library_info_logs
-from aelab.training.mesh import batch_sharding, make_data_mesh, replicated
+from aelab.training.mesh import batch_sharding, make_data_mesh, replicated, state_sharding_fn
 from aelab.training.metric_writer import MetricWriter
 from aelab.training.nonfinite import NonFiniteGuard, NonFiniteLossError, skip_nonfinite_updates
 from aelab.training.optimizers import build_optimizer
@@ -208,6 +208,7 @@ def _train_and_evaluate(
         optimizer,
         seed=config.seed,
         mesh=mesh,
+        state_sharding_fn=state_sharding_fn(config.get("mesh")),
     )
     # Imported here: aelab.evaluation builds on aelab.training.
     from aelab.evaluation.periodic import PeriodicEvaluation
@@ -225,7 +226,11 @@ def _train_and_evaluate(
     )
 
     one_step = make_train_step(
-        graphdef, spec.objective, optimizer, build_schedule(config.optimizer, num_steps)
+        graphdef,
+        spec.objective,
+        optimizer,
+        build_schedule(config.optimizer, num_steps),
+        compute_dtype=config.train.get("compute_dtype"),
     )
     nonfinite = NonFiniteGuard(
         config.train.get("nonfinite", "stop"), config.train.get("nonfinite_patience", 0)
@@ -244,15 +249,8 @@ def _train_and_evaluate(
         out_shardings=replicated(mesh),
     )
 
-    batches = HostBatches(
-        train_dataset(
-            train_source,
-            spec.transform,
-            ProcessSlice.current(global_batch),
-            seed=data_seed(config),
-            labels=config.data.get("train_labels"),
-        ),
-        mesh,
+    batches = make_train_batches(
+        config, spec.transform, spec.example_shape, train_source, mesh, seed=data_seed(config)
     )
     early_stopping = EarlyStopping(
         metric=config.train.get("best_metric", "eval/loss"),

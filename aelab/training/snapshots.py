@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 import jax
@@ -50,7 +51,8 @@ class ImageSnapshots:
         self._inputs_on_device = jax.make_array_from_process_local_data(sharding, self.inputs)
         sample_key = jax.random.PRNGKey(config.seed + 2)
 
-        @jax.jit
+        # Replicated outputs: every process can read them, whatever the state's sharding.
+        @functools.partial(jax.jit, out_shardings=sharding)
         def reconstruct_and_sample(state, inputs):
             model = merge_model(graphdef, state.params, state.model_state)
             reconstructions = likelihood.mean(model(inputs, train=False, rngs=None).decoded)

@@ -10,9 +10,30 @@ import optax
 from flax import nnx
 
 from aelab.objectives import Objective
+from aelab.objectives.base import targets_of
 from aelab.training.state import TrainState, merge_model
 
 Metrics = dict[str, jax.Array]
+
+COMPUTE_DTYPES = ("float32", "bfloat16")
+
+
+def cast_floating(tree, dtype):
+    """Casts the floating-point leaves of `tree` to `dtype`; other leaves stay as they are."""
+    return jax.tree.map(
+        lambda x: x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x, tree
+    )
+
+
+def _compute_dtype(name: str | None):
+    if name in (None, "float32"):
+        return None
+    if name not in COMPUTE_DTYPES:
+        raise ValueError(
+            f"config.train.compute_dtype={name!r} is not valid; choose one of "
+            f"{', '.join(COMPUTE_DTYPES)}."
+        )
+    return jnp.dtype(name)
 
 
 def make_train_step(
@@ -20,6 +41,8 @@ def make_train_step(
     objective: Objective,
     optimizer: optax.GradientTransformation,
     learning_rate_fn: optax.Schedule | None = None,
+    *,
+    compute_dtype: str | None = None,
 ) -> Callable[[TrainState, dict], tuple[TrainState, Metrics]]:
     """One optimizer update: (state, batch) -> (new state, metrics).
 
@@ -27,15 +50,32 @@ def make_train_step(
     posterior samples) is `fold_in(state.rng, state.step)`, so it depends on the step
     alone and a resumed run repeats it exactly. Metrics are scalars: the objective's,
     plus "grad_norm" and "learning_rate".
+
+    `compute_dtype="bfloat16"` is mixed precision: the model runs on bfloat16 copies of
+    the parameters and inputs, while the parameters, their gradients, the optimizer
+    state, the model's other variables (batch-norm statistics) and the targets the
+    likelihood scores stay float32. Flax promotes mixed operands to float32, so a layer
+    that reads float32 variables (batch norm) computes in float32 from there on.
     """
+    compute = _compute_dtype(compute_dtype)
 
     def train_step(state: TrainState, batch: dict) -> tuple[TrainState, Metrics]:
         key = jax.random.fold_in(state.rng, state.step)
 
         def loss_fn(params):
-            model = merge_model(graphdef, params, state.model_state)
-            loss, metrics = objective(model, batch, rngs=nnx.Rngs(key), train=True, step=state.step)
+            model_params, model_batch = params, batch
+            if compute is not None:
+                model_params = cast_floating(params, compute)
+                model_batch = dict(
+                    batch, targets=targets_of(batch), inputs=batch["inputs"].astype(compute)
+                )
+            model = merge_model(graphdef, model_params, state.model_state)
+            loss, metrics = objective(
+                model, model_batch, rngs=nnx.Rngs(key), train=True, step=state.step
+            )
             model_state = nnx.to_pure_dict(nnx.state(model, nnx.Not(nnx.Param)))
+            if compute is not None:
+                loss, metrics = cast_floating((loss, metrics), jnp.float32)
             return loss, (metrics, model_state)
 
         grads, (metrics, model_state) = jax.grad(loss_fn, has_aux=True)(state.params)
