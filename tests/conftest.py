@@ -43,7 +43,7 @@ def load_config(name: str, arg: str | None = None):
 def tiny_config():
     """The quickstart config shrunk to a few fast steps on one device."""
     config = load_config("quickstart", "smoke")
-    config.mesh = {"num_devices": 1}
+    config.mesh.num_devices = 1
     config.model.hidden_dims = (32,)
     config.model.latent_dim = 4
     config.data.batch_size = 16
@@ -53,6 +53,9 @@ def tiny_config():
     config.train.eval_every = 4
     config.train.checkpoint_every = 4
     config.train.steps_per_call = 2
+    # Resume tests stop a run by giving it fewer steps, then extend it; a decaying
+    # schedule is a function of num_steps, so only a constant one keeps them one run.
+    config.optimizer.schedule = "constant"
     return config
 
 

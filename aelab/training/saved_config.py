@@ -47,6 +47,7 @@ CONTINUATION_FIELDS = (
     "data.data_dir",
     "data.tfds_data_dir",
     "data.in_memory",
+    "data.device_resident",  # the same batches either way (tests/training/test_device_batches.py)
     "mesh.*",
     "distributed.*",
 )

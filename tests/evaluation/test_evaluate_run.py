@@ -35,7 +35,7 @@ FAST_EVALS = {
 
 def _tiny_config():
     config = load_config("quickstart", "smoke")
-    config.mesh = {"num_devices": 1}
+    config.mesh.num_devices = 1
     config.model.hidden_dims = (32,)
     config.model.latent_dim = 4
     config.data.batch_size = 16

@@ -33,7 +33,7 @@ MEMBERS = [
 
 def _base_config():
     config = load_config("quickstart", "smoke")
-    config.mesh = {"num_devices": 1}
+    config.mesh.num_devices = 1
     config.model.hidden_dims = (32,)
     config.model.latent_dim = 4
     config.model.dropout_rate = 0.1

@@ -33,7 +33,7 @@ def test_bad_config_values(tmp_path, tiny_config, field, value, message):
 
 
 def test_batch_size_must_divide_among_devices(tmp_path, tiny_config):
-    tiny_config.mesh = {"num_devices": 8}
+    tiny_config.mesh.num_devices = 8
     tiny_config.data.batch_size = 12
     with pytest.raises(ValueError, match=r"batch_size=12 does not divide among 8 devices"):
         train_and_evaluate(tiny_config, str(tmp_path))

@@ -80,7 +80,8 @@ def test_fsdp_step_matches_replicated_and_shards_the_state(config):
 
 
 def test_fsdp_run_resumes_exactly(tmp_path, config):
-    config.mesh = {"num_devices": 8, "param_sharding": "fsdp"}
+    config.mesh.num_devices = 8
+    config.mesh.param_sharding = "fsdp"
     config.train.num_steps = 8
     full, interrupted = str(tmp_path / "full"), str(tmp_path / "interrupted")
     train_and_evaluate(config, full)
