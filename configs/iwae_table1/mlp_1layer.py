@@ -34,9 +34,11 @@ Published (Table 1, test NLL with k = 5,000; active units in brackets): VAE k=1 
 (19), k=5 86.47 (20), k=50 86.35 (20); IWAE k=1 86.76 (19), k=5 85.54 (22), k=50
 84.78 (25).
 
-Result (measured): not measured yet. The long runs have not been started; the CPU bar
-to clear is objective=vae,k=1,budget=20min reaching a test NLL (k=5,000) of 87.5 nats or
-better.
+Result (measured 2026-11-23, commit ff70ae6, 2-core CPU, quiet machine):
+objective=vae,k=1,budget=20min ran 336,000 steps (560 epochs, batch 100) in 1,188 s of
+training (283-309 steps/s) and reached a test NLL (k=5,000, full 10k test set) of
+87.82 +- 0.23 nats (ELBO -91.63, 18 active units); the importance sampling took 215 s.
+The CPU bar of 87.5 nats was missed by 0.3 nats; the paper's 3,280 epochs give 86.76.
 """
 
 import re
