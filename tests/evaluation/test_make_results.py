@@ -33,14 +33,19 @@ def test_rows_show_measured_values_and_pending_runs(tmp_path):
                 "seconds": {"likelihood": 150.0},
                 "train_seconds": 120.0,
                 "device": "cpu x1 (2 cores)",
-                "history": history,
             }
         )
+    )
+    curve = tmp_path / first.curve
+    curve.mkdir(parents=True)
+    (curve / "results.json").write_text(
+        json.dumps({"history": history, "evals": {"likelihood": {"num_samples": 500}}})
     )
     text = make_results.render(str(tmp_path))
     lines = text.splitlines()
     measured = next(line for line in lines if line.startswith("| ") and "90.50 / 17.00" in line)
     assert "86.76" in measured and "3.3" in measured and "train 2.0 min, eval 2.5 min" in measured
     assert sum("not run yet" in line for line in lines) == len(make_results.EXPERIMENTS) - 1
-    assert "| 2000 | 2.0 min | 90.50 |" in text
+    assert "| 2,000 | 2.0 min | 90.50 |" in text and "k=5,000 gives 90.50" in text
+    assert "nll_vs_time.png" not in text  # no figures directory given
     assert first.train in text
