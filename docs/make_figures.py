@@ -1,0 +1,64 @@
+r"""Makes the README's figure grid from a trained MNIST VAE work directory.
+
+  python experiments/train.py \
+      --config=configs/iwae_table1/mlp_1layer.py:objective=vae,k=1,budget=20min \
+      --workdir=runs/iwae_table1/mlp_1layer_vae_k1_20min
+  python docs/make_figures.py --vae_workdir=runs/iwae_table1/mlp_1layer_vae_k1_20min
+
+Writes into docs/figures/: reconstructions.png (test inputs over their reconstructions,
+the training loop's last grid), samples.png, interpolations.png and traversals.png (the
+`generation` evaluator, run on a copy of the work directory so its results.json is left
+alone). The sweep plot next to them is written by `experiments/sweep.py --report`
+(README, "Sweeps").
+"""
+
+import glob
+import os
+import shutil
+import tempfile
+
+from absl import app, flags
+
+from aelab.evaluation import evaluate_run
+
+_VAE_WORKDIR = flags.DEFINE_string("vae_workdir", None, "A trained MNIST VAE work directory.")
+_OUTPUT = flags.DEFINE_string(
+    "output", os.path.join(os.path.dirname(os.path.abspath(__file__)), "figures"), "Output dir."
+)
+GENERATION_PLOTS = ("samples.png", "interpolations.png", "traversals.png")
+
+
+def last_reconstruction_grid(workdir: str) -> str:
+    """Path of the training loop's newest inputs-over-reconstructions grid."""
+    grids = sorted(glob.glob(os.path.join(workdir, "images", "reconstructions_*.png")))
+    if not grids:
+        raise FileNotFoundError(
+            f"{workdir}/images has no reconstructions_*.png: is it a finished aelab run?"
+        )
+    return grids[-1]
+
+
+def make_figures(vae_workdir: str, output: str) -> list[str]:
+    """Writes the figure grid's PNGs into `output`; returns their paths."""
+    os.makedirs(output, exist_ok=True)
+    written = [
+        shutil.copyfile(last_reconstruction_grid(vae_workdir), f"{output}/reconstructions.png")
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = shutil.copytree(vae_workdir, os.path.join(tmp, "run"))
+        evaluate_run(copy, evals=["generation"])
+        for name in GENERATION_PLOTS:
+            (plot,) = glob.glob(os.path.join(copy, "evaluation", "*", name))
+            written.append(shutil.copyfile(plot, os.path.join(output, name)))
+    return written
+
+
+def main(argv):
+    del argv
+    for path in make_figures(_VAE_WORKDIR.value, _OUTPUT.value):
+        print(f"Wrote {path}")
+
+
+if __name__ == "__main__":
+    flags.mark_flag_as_required("vae_workdir")
+    app.run(main)
