@@ -7,7 +7,10 @@ Needs the ECG5000 files under $AELAB_DATA_DIR/ecg5000 (see aelab.data):
 
 Smoke version: --config=configs/ecg5000_lstm_ae.py:smoke
 
-Result (measured): not measured yet.
+Result (measured 2026-11-23, commit 9962a19, 2-core CPU shared with other jobs): 5,000
+steps in 233 s of training; the best checkpoint (step 3,000, by eval/loss) scores the
+anomalous test beats by reconstruction error with AUROC 0.981 and average precision 0.962
+(`python experiments/evaluate.py --workdir=runs/ecg5000_lstm_ae --evals=anomaly`).
 """
 
 from aelab.defaults import base_config, check_variant, make_smoke

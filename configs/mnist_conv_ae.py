@@ -6,7 +6,11 @@ Needs MNIST's IDX .gz files under $AELAB_DATA_DIR/mnist:
 
 Smoke version: --config=configs/mnist_conv_ae.py:smoke
 
-Result (measured): filled in below from a real run.
+Result (measured 2026-11-23, commit 9962a19, 2-core CPU shared with other jobs): after
+the full 10,000 steps (21 epochs; 1,395 s of training at 7.2 steps/s under load) the test
+Bernoulli reconstruction NLL is 56.98 nats and the test MSE per pixel 0.00399 (PSNR 24.9
+dB), against 0.01685 for PCA with 32 components; a linear probe on the 32-d codes reaches
+92.8% test accuracy (raw pixels 88.6%, PCA-32 89.8%). docs/results.md has the commands.
 """
 
 from aelab.defaults import base_config, check_variant, make_smoke
