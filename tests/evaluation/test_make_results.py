@@ -43,9 +43,24 @@ def test_rows_show_measured_values_and_pending_runs(tmp_path):
     )
     text = make_results.render(str(tmp_path))
     lines = text.splitlines()
-    measured = next(line for line in lines if line.startswith("| ") and "90.50 / 17.00" in line)
+    measured = next(line for line in lines if line.startswith("| ") and "90.50 / 17" in line)
     assert "86.76" in measured and "3.3" in measured and "train 2.0 min, eval 2.5 min" in measured
     assert sum("not run yet" in line for line in lines) == len(make_results.EXPERIMENTS) - 1
     assert "| 2,000 | 2.0 min | 90.50 |" in text and "k=5,000 gives 90.50" in text
     assert "nll_vs_time.png" not in text  # no figures directory given
     assert first.train in text
+
+
+def test_readme_excerpt_is_rewritten_between_its_markers(tmp_path):
+    make_results = _module()
+    first = make_results.EXPERIMENTS[0]
+    (tmp_path / first.id).mkdir(parents=True)
+    (tmp_path / first.id / "results.json").write_text(
+        json.dumps({"metrics": {"likelihood/nll": 88.25, "likelihood/active_units": 18.0}})
+    )
+    readme = tmp_path / "README.md"
+    readme.write_text(f"top\n{make_results.README_START}\nold\n{make_results.README_END}\nend\n")
+    assert make_results.update_readme(str(readme), str(tmp_path))
+    text = readme.read_text()
+    assert "old" not in text and text.startswith("top\n") and text.endswith("end\n")
+    assert "| 88.25 / 18 | 86.76 |" in text and "not run yet" not in text
