@@ -1,0 +1,186 @@
+r"""Writes docs/models.md: every registered model and every config, with measured results.
+
+  python docs/make_models_table.py --runs=runs/models --runs=runs
+
+Parameter counts are exact: each config's model is built abstractly (shapes only, no
+training). A result comes only from a finished or stopped run's files under one of the
+--runs directories (`<runs>/<config name>/`): the `reconstruction` evaluator's test
+metrics in results.json (`python experiments/evaluate.py --workdir=... --evals=
+reconstruction,cost`) and its step and training time. A config without such a run
+says "not measured".
+"""
+
+import dataclasses
+import glob
+import importlib.util
+import json
+import math
+import os
+
+import jax
+from absl import app, flags
+
+from aelab.evaluation.loading import abstract_train_state
+from aelab.models import list_models
+from aelab.training.experiment import build_run_spec
+
+DOCS = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(DOCS)
+_RUNS = flags.DEFINE_multi_string("runs", ["runs"], "Directories holding <config>/ work dirs.")
+_OUTPUT = flags.DEFINE_string("output", os.path.join(DOCS, "models.md"), "Output file.")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelFacts:
+    family: str
+    paper: str
+    tests: str
+
+
+TEST_EVERY_MODEL = "tests/models/test_every_model.py[{name}]"
+PAPERS = {
+    "ae": "Hinton & Salakhutdinov 2006",
+    "vae": "Kingma & Welling 2014; Rezende et al. 2014",
+    "resnet": "He et al. 2016 (pre-activation blocks)",
+    "vit": "Dosovitskiy et al. 2021 (ViT)",
+    "rnn": "Srivastava et al. 2015 (LSTM autoencoders)",
+    "vq": "van den Oord et al. 2017 (VQ-VAE)",
+    "2layer": "Burda et al. 2016 (IWAE, two stochastic layers)",
+}
+MODELS = {
+    "dense_ae": ModelFacts("dense", PAPERS["ae"], "test_variants.py (sparse, contractive)"),
+    "dense_vae": ModelFacts("dense", PAPERS["vae"], "test_math.py, test_variants.py (IWAE)"),
+    "dense_2layer_vae": ModelFacts(
+        "dense", PAPERS["2layer"], "test_variants.py::test_two_layer_kl_terms_match_its_log_weights"
+    ),
+    "dense_vqvae": ModelFacts("dense", PAPERS["vq"], "test_model_parts.py (VQ)"),
+    "conv_ae": ModelFacts("conv", PAPERS["ae"], "test_convolutions.py, test_variants.py (MMD)"),
+    "conv_vae": ModelFacts("conv", PAPERS["vae"], "test_variants.py (discretised logistic)"),
+    "conv_vqvae": ModelFacts("conv", PAPERS["vq"], "test_model_parts.py (VQ)"),
+    "resnet_ae": ModelFacts(
+        "residual", PAPERS["resnet"], "test_model_parts.py::test_norms_by_name"
+    ),
+    "resnet_vae": ModelFacts(
+        "residual", PAPERS["resnet"], "test_model_parts.py::test_norms_by_name"
+    ),
+    "vit_ae": ModelFacts("attention", PAPERS["vit"], "test_model_parts.py (patches)"),
+    "vit_vae": ModelFacts("attention", PAPERS["vit"], "test_model_parts.py (patches)"),
+    "lstm_ae": ModelFacts("recurrent", PAPERS["rnn"], "test_model_parts.py (teacher forcing)"),
+    "lstm_vae": ModelFacts("recurrent", PAPERS["rnn"], "test_model_parts.py (teacher forcing)"),
+    "gru_ae": ModelFacts("recurrent", PAPERS["rnn"], "test_model_parts.py (teacher forcing)"),
+    "gru_vae": ModelFacts("recurrent", PAPERS["rnn"], "test_model_parts.py (teacher forcing)"),
+}
+
+
+def load_config(path: str):
+    spec = importlib.util.spec_from_file_location("config_module", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.get_config()
+
+
+def config_paths() -> list[str]:
+    """Experiment configs directly under configs/ (sweeps and protocol folders excluded)."""
+    return sorted(glob.glob(os.path.join(REPO, "configs", "*.py")))
+
+
+def parameter_count(config) -> int:
+    """Trainable parameters of the config's model, from shapes alone."""
+    _, state = abstract_train_state(config, build_run_spec(config))
+    return sum(math.prod(leaf.shape) for leaf in jax.tree.leaves(state.params))
+
+
+def measured(name: str, num_steps: int, runs: list[str]) -> str:
+    """The result cell for config `name`, from the first run directory that has one."""
+    for root in runs:
+        results_path = os.path.join(root, name, "results.json")
+        if not os.path.exists(results_path):
+            continue
+        with open(results_path) as f:
+            results = json.load(f)
+        metrics = results.get("metrics", {})
+        if "reconstruction/mse" not in metrics and "pca/model_mse" in metrics:
+            # The PCA-baseline evaluator measures the model on the same test split.
+            metrics = {
+                "reconstruction/mse": metrics["pca/model_mse"],
+                "reconstruction/psnr": metrics["pca/model_psnr"],
+            }
+        if "reconstruction/mse" not in metrics:
+            continue
+        step = int(results.get("step", metrics.get("cost/step", 0)))
+        info_path = os.path.join(root, name, "run_info.json")
+        final = step
+        if os.path.exists(info_path):
+            with open(info_path) as f:
+                final = int(json.load(f).get("final_step", step))
+        budget = "" if final >= num_steps else f"; stopped at {final:,} of {num_steps:,} steps"
+        seconds = results.get("train_seconds")
+        wall = "" if seconds is None else f", {seconds:.0f} s of training"
+        return (
+            f"test MSE {metrics['reconstruction/mse']:.4g}, PSNR "
+            f"{metrics['reconstruction/psnr']:.1f} dB (checkpoint at step {step:,}{wall}"
+            f"{budget})"
+        )
+    return "not measured"
+
+
+def render(runs: list[str]) -> str:
+    rows = []
+    configs_of = {name: [] for name in list_models()}
+    for path in config_paths():
+        name = os.path.splitext(os.path.basename(path))[0]
+        config = load_config(path)
+        configs_of.setdefault(config.model.name, []).append(name)
+        rows.append(
+            f"| `configs/{name}.py` | `{config.model.name}` | {config.objective.name} | "
+            f"{config.data.name} | {parameter_count(config):,} | "
+            f"{measured(name, config.train.num_steps, runs)} |"
+        )
+    lines = [
+        "# Models",
+        "",
+        "Generated by `python docs/make_models_table.py --runs=runs/models --runs=runs`; do",
+        "not edit by hand. Parameter counts are exact (trainable parameters of each config's",
+        "model). Results are the `reconstruction` evaluator's test MSE per value and PSNR",
+        "(`experiments/evaluate.py --evals=reconstruction,cost`) on the checkpoint a run",
+        "reached; most runs are short CPU budgets on a 2-core CPU shared with other jobs",
+        "(the step count says how short), so they show that each model trains, not how",
+        "well it can do. Longer, protocol-level numbers are in docs/results.md and in each",
+        "config's docstring.",
+        "",
+        "## Registered models",
+        "",
+        '`python -c "import aelab.models as m; print(m.list_models())"`',
+        "",
+        "| model | family | paper | configs | tests |",
+        "|---|---|---|---|---|",
+    ]
+    for model in list_models():
+        facts = MODELS.get(model, ModelFacts("?", "?", ""))
+        configs = ", ".join(f"`{c}`" for c in configs_of.get(model, [])) or "none"
+        tests = TEST_EVERY_MODEL.format(name=model) + (f"; {facts.tests}" if facts.tests else "")
+        lines.append(f"| `{model}` | {facts.family} | {facts.paper} | {configs} | {tests} |")
+    lines += [
+        "",
+        "Every model also passes `tests/configs/test_every_config.py` through its configs",
+        "(the smoke variant trains and checkpoints).",
+        "",
+        "## Configs",
+        "",
+        "| config | model | objective | data | parameters | result |",
+        "|---|---|---|---|---|---|",
+        *rows,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv):
+    del argv
+    text = render(_RUNS.value)
+    with open(_OUTPUT.value, "w") as f:
+        f.write(text)
+    print(f"Wrote {_OUTPUT.value}")
+
+
+if __name__ == "__main__":
+    app.run(main)
