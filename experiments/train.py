@@ -25,6 +25,7 @@ from aelab.data import DataError
 from aelab.training import (
     ConfigMismatchError,
     CorruptCheckpointError,
+    NonFiniteLossError,
     TrainingPreempted,
     WorkdirLockedError,
     train_and_evaluate,
@@ -49,7 +50,27 @@ _USER_ERRORS = (
     WorkdirLockedError,
     ConfigMismatchError,
     CorruptCheckpointError,
+    NonFiniteLossError,
 )
+
+
+def parse_flags(argv: list[str]) -> list[str]:
+    """absl's flag parsing, with a bad `--config.<field>=` override as one clear line.
+
+    ml_collections applies overrides while the flags are parsed, so a misspelled field
+    would otherwise surface as a KeyError traceback from inside the config library.
+    """
+    try:
+        return app.parse_flags_with_usage(argv)
+    except (AttributeError, KeyError, TypeError, ValueError) as e:
+        overrides = [a.split("=")[0] for a in argv[1:] if a.startswith("--config.")]
+        print(
+            f"FATAL: a --config override could not be applied ({e}); check the field names "
+            f"and value types of {', '.join(overrides) or 'the overrides'} against the config "
+            "file (fields are listed by aelab.defaults.base_config() and the config).",
+            file=sys.stderr,
+        )
+        sys.exit(1)
 
 
 def main(argv: list[str]) -> None:
@@ -66,4 +87,4 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)

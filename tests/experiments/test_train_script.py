@@ -76,3 +76,11 @@ def test_invalid_config_is_one_line_without_traceback(tmp_path):
     assert "config.train.num_steps=-5 is not valid: must be an integer >= 1" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_misspelled_override_is_one_line_without_traceback(tmp_path):
+    result = _train(tmp_path, "--config=configs/quickstart.py", "--config.train.lerning_rate=1")
+    assert result.returncode == 1
+    assert "--config.train.lerning_rate" in result.stderr and "lerning_rate" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "run").exists()
