@@ -12,8 +12,9 @@ DIR/results.json and plots under DIR/evaluation/. Evaluator options can be chang
 import ast
 import sys
 
-from absl import app, flags
+from absl import app, flags, logging
 
+from aelab.data import DataError
 from aelab.evaluation import evaluate_run
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Work directory of a trained run.")
@@ -43,13 +44,19 @@ def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     step = _STEP.value
-    evaluate_run(
-        _WORKDIR.value,
-        step=int(step) if step.isdigit() else step,
-        evals=_EVALS.value,
-        overrides=dict(_parse_option(o) for o in _OPTIONS.value),
-        command=" ".join(["python", *sys.argv]),
-    )
+    try:
+        evaluate_run(
+            _WORKDIR.value,
+            step=int(step) if step.isdigit() else step,
+            evals=_EVALS.value,
+            overrides=dict(_parse_option(o) for o in _OPTIONS.value),
+            command=" ".join(["python", *sys.argv]),
+        )
+    except (FileNotFoundError, ValueError, DataError) as e:
+        # A missing or wrong work directory, step, evaluator or option: the message says
+        # what to change; a traceback would only hide it.
+        logging.error("%s", e)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
