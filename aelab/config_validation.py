@@ -604,6 +604,26 @@ def _check_optimizer(config, params, checker: _Checker) -> None:
 # ------------------------------------------------------------------------- entry
 
 
+def _check_evals(config, checker: _Checker) -> None:
+    """config.evals: {registered evaluator name: its options (a dict)}."""
+    evals = config.get("evals")
+    if evals is None:
+        return
+    if not isinstance(evals, (ml_collections.ConfigDict, dict)):
+        checker.add("evals", evals, "must be a ConfigDict of {evaluator: options}")
+        return
+    # Imported here: aelab.evaluation builds on the training package, which imports this.
+    from aelab.evaluation import list_evaluators
+
+    known = list_evaluators()
+    for name in evals.keys():
+        options = evals[name]
+        if name not in known:
+            checker.add(f"evals.{name}", options, f"is not an evaluator; known: {', '.join(known)}")
+        elif options is not None and not isinstance(options, (ml_collections.ConfigDict, dict)):
+            checker.add(f"evals.{name}", options, "must be a dict of the evaluator's options")
+
+
 def validate_config(config, *, num_devices: int | None = None) -> None:
     """Checks every field of `config` before anything is built or compiled.
 
@@ -620,6 +640,7 @@ def validate_config(config, *, num_devices: int | None = None) -> None:
     """
     checker = _Checker()
     _check_fields(config, checker)
+    _check_evals(config, checker)
     if not checker.problems:
         _check_devices(config, checker, num_devices)
     if not checker.problems:

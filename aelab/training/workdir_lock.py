@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import re
 import socket
 import sys
 
@@ -108,7 +109,7 @@ class WorkdirLock:
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "started": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "command": " ".join(sys.argv),
+            "command": _without_passwords(" ".join(sys.argv)),
         }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(holder).encode(), 0)
@@ -123,3 +124,10 @@ class WorkdirLock:
         fcntl.flock(self._fd, fcntl.LOCK_UN)
         os.close(self._fd)
         self._fd = None
+
+
+def _without_passwords(command: str) -> str:
+    """`command` with the password of any URL in it (`scheme://user:password@host`, e.g.
+    a sweep worker's --storage) replaced by ***: the lock file and the messages that
+    quote it must not carry secrets."""
+    return re.sub(r"(\w[\w+.-]*://[^/\s:@]+:)[^@\s]+@", r"\1***@", command)

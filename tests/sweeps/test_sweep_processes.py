@@ -14,6 +14,7 @@ import pytest
 from optuna.trial import TrialState
 
 from aelab.sweeps import open_storage, results_rows
+from aelab.sweeps.storage import close_storage
 from aelab.sweeps.study import attempts_by_slot
 from tests.conftest import REPO
 from tests.sweeps.conftest import subprocess_env, write_sweep_file
@@ -179,12 +180,16 @@ def test_postgres_sweep_killed_worker_rerun_and_no_password_leak(tmp_path, postg
     log_path = tmp_path / "log.txt"
     _kill_a_worker_mid_trial(command, sweep_dir, log_path, last_step=30)
 
-    study = optuna.load_study(study_name=study_name, storage=open_storage(postgres_url))
-    _check_retried_once_and_complete(study, 3, last_step=30)
-    before = len(study.trials)
-    code, log = _run(command, log_path)
-    assert code == 0, log[-3000:]
-    assert len(study.trials) == before
+    storage = open_storage(postgres_url)
+    try:
+        study = optuna.load_study(study_name=study_name, storage=storage)
+        _check_retried_once_and_complete(study, 3, last_step=30)
+        before = len(study.trials)
+        code, log = _run(command, log_path)
+        assert code == 0, log[-3000:]
+        assert len(study.trials) == before
+    finally:
+        close_storage(storage)
 
     password = postgres_url.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
     assert password

@@ -76,3 +76,13 @@ def test_training_is_refused_while_another_run_holds_the_workdir(tmp_path, tiny_
     with pytest.raises(WorkdirLockedError, match=rf"Another run is using .*pid {holder.pid}"):
         train_and_evaluate(tiny_config, str(tmp_path / "run"))
     assert os.listdir(tmp_path / "run") == ["run.lock"]  # Nothing else was touched.
+
+
+def test_the_recorded_command_carries_no_url_password():
+    from aelab.training.workdir_lock import _without_passwords
+
+    command = "sweep.py --storage=postgresql://aelab:s3cret@db:5432/sweeps --workers=2"
+    assert _without_passwords(command) == (
+        "sweep.py --storage=postgresql://aelab:***@db:5432/sweeps --workers=2"
+    )
+    assert _without_passwords("train.py --workdir=/tmp/run") == "train.py --workdir=/tmp/run"
