@@ -7,7 +7,12 @@ Needs MNIST's IDX .gz files under $AELAB_DATA_DIR/mnist:
 
 Smoke version: --config=configs/mnist_denoising_ae.py:smoke
 
-Result (measured): not measured yet.
+Result (measured 2026-11-24, evaluated at commit 4e5448d, 2-core CPU shared with other
+jobs): a shortened CPU budget, 3,050 of 20,000 steps (6.51 epochs; 64 s of training,
+47.49 steps/s under load; the run was stopped by SIGTERM, which checkpoints): test MSE
+per value 0.02386, PSNR 16.6 dB, SSIM 0.743 (`python experiments/evaluate.py
+--workdir=runs/models/mnist_denoising_ae --step=latest --evals=reconstruction,cost`).
+This shows that the config trains, not what its full 20,000 steps reach.
 """
 
 from aelab.defaults import base_config, check_variant, make_smoke

@@ -7,7 +7,12 @@ Needs MNIST's IDX .gz files under $AELAB_DATA_DIR/mnist:
 
 Smoke version: --config=configs/mnist_dense_vqvae.py:smoke
 
-Result (measured): not measured yet.
+Result (measured 2026-11-24, evaluated at commit 4e5448d, 2-core CPU shared with other
+jobs): a shortened CPU budget, 4,550 of 20,000 steps (9.71 epochs; 66 s of training,
+68.76 steps/s under load; the run was stopped by SIGTERM, which checkpoints): test MSE
+per value 0.01342, PSNR 19.4 dB, SSIM 0.833 (`python experiments/evaluate.py
+--workdir=runs/models/mnist_dense_vqvae --step=latest --evals=reconstruction,cost`). This
+shows that the config trains, not what its full 20,000 steps reach.
 """
 
 from aelab.defaults import base_config, check_variant, make_smoke

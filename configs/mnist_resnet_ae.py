@@ -7,7 +7,12 @@ Needs MNIST's IDX .gz files under $AELAB_DATA_DIR/mnist:
 
 Smoke version: --config=configs/mnist_resnet_ae.py:smoke
 
-Result (measured): not measured yet.
+Result (measured 2026-11-24, evaluated at commit 4e5448d, 2-core CPU shared with other
+jobs): a shortened CPU budget, 53 of 10,000 steps (0.11 epochs; 79 s of training, 0.67
+steps/s under load; the run was stopped by SIGTERM, which checkpoints): test MSE per
+value 0.0541, PSNR 12.8 dB, SSIM 0.282 (`python experiments/evaluate.py
+--workdir=runs/models/mnist_resnet_ae --step=latest --evals=reconstruction,cost`). This
+shows that the config trains, not what its full 10,000 steps reach.
 """
 
 from aelab.defaults import base_config, check_variant, make_smoke

@@ -7,7 +7,12 @@ Needs MNIST's IDX .gz files under $AELAB_DATA_DIR/mnist:
 
 Smoke version: --config=configs/mnist_vqvae.py:smoke
 
-Result (measured): not measured yet.
+Result (measured 2026-11-24, evaluated at commit 4e5448d, 2-core CPU shared with other
+jobs): a shortened CPU budget, 135 of 10,000 steps (0.29 epochs; 68 s of training, 1.99
+steps/s under load; the run was stopped by SIGTERM, which checkpoints): test MSE per
+value 0.04449, PSNR 13.8 dB, SSIM 0.404 (`python experiments/evaluate.py
+--workdir=runs/models/mnist_vqvae --step=latest --evals=reconstruction,cost`). This shows
+that the config trains, not what its full 10,000 steps reach.
 """
 
 from aelab.defaults import base_config, check_variant, make_smoke
