@@ -39,6 +39,7 @@ class SplitData:
         return len(self.inputs)
 
     def require_labels(self, what: str) -> np.ndarray:
+        """The labels, int32 [n]; raises ValueError naming `what` when there are none."""
         if self.labels is None:
             raise ValueError(f"{what} needs labels, and this data set has none.")
         return self.labels

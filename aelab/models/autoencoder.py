@@ -31,11 +31,13 @@ class Autoencoder(nnx.Module):
     def encode(
         self, x: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None
     ) -> Encoding:
+        """Codes of a batch: x [batch, *input_shape] -> Encoding(mean=[batch, latent_dim])."""
         return Encoding(mean=self.encoder(x, train=train, rngs=rngs))
 
     def decode(
         self, z: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None
     ) -> jax.Array:
+        """Parameters of p(x|z): z [batch, latent_dim] -> [batch, *output_shape]."""
         return self.decoder(z, train=train, rngs=rngs)
 
     def reconstruct(
@@ -70,6 +72,10 @@ class GaussianVAE(Autoencoder):
     def encode(
         self, x: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None
     ) -> Encoding:
+        """The posterior q(z|x): x [batch, *input_shape] -> Encoding(mean, log_var).
+
+        Both `mean` and `log_var` are [batch, latent_dim].
+        """
         mean, log_var = jnp.split(self.encoder(x, train=train, rngs=rngs), 2, axis=-1)
         return Encoding(mean=mean, log_var=log_var)
 

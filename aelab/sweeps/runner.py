@@ -64,6 +64,7 @@ class SweepRun:
         return self.study_name or os.path.basename(os.path.abspath(self.sweep_dir))
 
     def open_storage(self) -> optuna.storages.RDBStorage:
+        """The study's storage at `url`, with this run's heartbeat settings."""
         return open_storage(
             self.url, heartbeat_interval=self.heartbeat_interval, grace_period=self.grace_period
         )

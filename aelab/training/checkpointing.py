@@ -87,12 +87,15 @@ class Checkpointer:
         )
 
     def latest_step(self) -> int | None:
+        """The step of the newest saved checkpoint, or None when there is none."""
         return self._manager.latest_step()
 
     def best_step(self) -> int | None:
+        """The step of the checkpoint with the best tracked metric, or None."""
         return self._manager.best_step()
 
     def all_steps(self) -> list[int]:
+        """The steps of every kept checkpoint."""
         return list(self._manager.all_steps())
 
     def save(
@@ -234,6 +237,7 @@ class Checkpointer:
         self._manager.wait_until_finished()
 
     def close(self) -> None:
+        """Waits for pending asynchronous saves, then releases the manager."""
         self._manager.wait_until_finished()
         self._manager.close()
 
