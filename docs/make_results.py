@@ -3,9 +3,12 @@ r"""Writes docs/results.md from the results.json files of the experiments listed
   python docs/make_results.py --runs=runs
 
 Each experiment names its work directory (under --runs), the metric(s) it reports, the
-published value where one exists, and the commands that produce it. A row whose run has
-no results.json (or lacks the metric) says "not run yet": numbers only ever come from a
-results.json written by `experiments/evaluate.py`.
+published value where one exists, and the commands that produce it. Numbers only ever
+come from a results.json written by `experiments/evaluate.py`. A row whose run is not
+under --runs (or lacks the metric) keeps its measured cells from the results.md being
+rewritten (run directories are not committed, so a rerun of one experiment on another
+machine does not erase the others' numbers; --keep_previous=false drops them), else it
+says "not run yet". The NLL-vs-time section is kept the same way.
 """
 
 import dataclasses
@@ -22,6 +25,11 @@ _README = flags.DEFINE_string(
 )
 _OUTPUT = flags.DEFINE_string(
     "output", os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.md"), "Output."
+)
+_KEEP_PREVIOUS = flags.DEFINE_bool(
+    "keep_previous",
+    True,
+    "Keep the measured rows (and NLL curve) of the existing --output for runs not under --runs.",
 )
 
 IWAE_SOURCE = "Burda et al. 2016, Table 1 (3,280 epochs, batch 20)"
@@ -200,11 +208,51 @@ def _minutes(seconds) -> str:
     return "" if seconds is None else f"{seconds / 60:.1f} min"
 
 
-def row(experiment: Experiment, runs: str, number: int) -> str:
-    """One markdown table row for `experiment`, from runs/<id>/results.json."""
+TABLE_HEADER = (
+    "| dataset | model | metric | ours | published | epochs | wall time | device | command |"
+)
+CURVE_HEADING = "## Test NLL vs training time"
+
+
+@dataclasses.dataclass(frozen=True)
+class Previous:
+    """What an earlier results.md measured: table cells by (dataset, model, metric), and
+    its NLL-vs-time section (lines), if any."""
+
+    rows: dict[tuple[str, str, str], list[str]]
+    curve: list[str]
+
+    @classmethod
+    def read(cls, path: str | None) -> "Previous":
+        if not path or not os.path.exists(path):
+            return cls({}, [])
+        with open(path) as f:
+            lines = f.read().splitlines()
+        rows = {}
+        if TABLE_HEADER in lines:
+            for line in lines[lines.index(TABLE_HEADER) + 2 :]:
+                if not line.startswith("| "):
+                    break
+                cells = line[2:-2].split(" | ")
+                if len(cells) == 9 and cells[3] != "not run yet":
+                    rows[tuple(cells[:3])] = cells
+        curve = []
+        if CURVE_HEADING in lines:
+            curve = lines[lines.index(CURVE_HEADING) + 2 :]
+            curve = [line for line in curve if "figures/nll_vs_time.png" not in line]
+        return cls(rows, curve)
+
+
+def row(experiment: Experiment, runs: str, number: int, previous: Previous | None = None) -> str:
+    """One markdown table row for `experiment`, from runs/<id>/results.json (or, when
+    that is missing, the measured cells of `previous`)."""
     results = _read_json(os.path.join(runs, experiment.id, "results.json")) or {}
     metrics = results.get("metrics", {})
-    if all(name in metrics for name in experiment.metrics):
+    key = (experiment.dataset, experiment.model, experiment.metric_label)
+    if previous and key in previous.rows and not all(n in metrics for n in experiment.metrics):
+        cells = previous.rows[key]
+        ours, epochs, wall, device = cells[3], cells[5], cells[6], cells[7]
+    elif all(name in metrics for name in experiment.metrics):
         ours = " / ".join(_format(metrics[name]) for name in experiment.metrics)
         epochs = metrics.get("cost/epochs")
         epochs = "" if epochs is None else f"{epochs:.1f}"
@@ -280,7 +328,8 @@ def _plot_curve(points: list[tuple[float, float, int]], k: int, title: str, path
     plt.close(figure)
 
 
-def render(runs: str, figures: str | None = None) -> str:
+def render(runs: str, figures: str | None = None, previous: Previous | None = None) -> str:
+    """The whole results.md; `previous` supplies rows (and the curve) of runs not here."""
     lines = [
         "# Results",
         "",
@@ -290,10 +339,10 @@ def render(runs: str, figures: str | None = None) -> str:
         "named in the row. Published values come from the paper cited in the cell; ours may",
         "be from a shorter CPU budget (see the command and the epochs column).",
         "",
-        "| dataset | model | metric | ours | published | epochs | wall time | device | command |",
+        TABLE_HEADER,
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    lines += [row(e, runs, i) for i, e in enumerate(EXPERIMENTS, start=1)]
+    lines += [row(e, runs, i, previous) for i, e in enumerate(EXPERIMENTS, start=1)]
     lines += ["", "## Commands", ""]
     for i, experiment in enumerate(EXPERIMENTS, start=1):
         lines += [
@@ -306,9 +355,13 @@ def render(runs: str, figures: str | None = None) -> str:
             "",
         ]
     curves = [line for e in EXPERIMENTS if e.curve for line in nll_curve(e, runs, figures)]
+    with_figure = bool(figures)
+    if not curves and previous and previous.curve:  # kept, with its plot if that exists
+        curves = previous.curve
+        with_figure = with_figure and os.path.exists(os.path.join(figures, "nll_vs_time.png"))
     if curves:
-        lines += ["## Test NLL vs training time", "", *curves]
-        if figures:
+        lines += [CURVE_HEADING, "", *curves]
+        if with_figure:
             lines += ["![test NLL vs training time](figures/nll_vs_time.png)", ""]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -317,18 +370,18 @@ README_START = "<!-- results excerpt: written by docs/make_results.py -->"
 README_END = "<!-- end of results excerpt -->"
 
 
-def readme_excerpt(runs: str) -> str:
+def readme_excerpt(runs: str, previous: Previous | None = None) -> str:
     """The measured rows of the table (dataset, model, metric, ours, published)."""
     lines = ["| dataset | model | metric | ours | published |", "|---|---|---|---|---|"]
     for number, experiment in enumerate(EXPERIMENTS, start=1):
-        cells = row(experiment, runs, number).strip("| ").split(" | ")
+        cells = row(experiment, runs, number, previous)[2:-2].split(" | ")
         if cells[3] != "not run yet":
             published = experiment.published or "n/a"
             lines.append("| " + " | ".join([*cells[:4], published]) + " |")
     return "\n".join(lines)
 
 
-def update_readme(path: str, runs: str) -> bool:
+def update_readme(path: str, runs: str, previous: Previous | None = None) -> bool:
     """Rewrites the excerpt between README_START and README_END; False if no markers."""
     with open(path) as f:
         text = f.read()
@@ -337,15 +390,17 @@ def update_readme(path: str, runs: str) -> bool:
     head, rest = text.split(README_START, 1)
     _, tail = rest.split(README_END, 1)
     with open(path, "w") as f:
-        f.write(f"{head}{README_START}\n{readme_excerpt(runs)}\n{README_END}{tail}")
+        f.write(f"{head}{README_START}\n{readme_excerpt(runs, previous)}\n{README_END}{tail}")
     return True
 
 
 def main(argv):
     del argv
-    if _README.value and update_readme(_README.value, _RUNS.value):
+    previous = Previous.read(_OUTPUT.value if _KEEP_PREVIOUS.value else None)
+    if _README.value and update_readme(_README.value, _RUNS.value, previous):
         print(f"Updated the results excerpt in {_README.value}")
-    text = render(_RUNS.value, os.path.join(os.path.dirname(_OUTPUT.value), "figures"))
+    figures = os.path.join(os.path.dirname(_OUTPUT.value), "figures")
+    text = render(_RUNS.value, figures, previous)
     with open(_OUTPUT.value, "w") as f:
         f.write(text)
     print(f"Wrote {_OUTPUT.value}")

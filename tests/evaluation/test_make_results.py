@@ -67,3 +67,31 @@ def test_readme_excerpt_is_rewritten_between_its_markers(tmp_path):
     text = readme.read_text()
     assert "old" not in text and text.startswith("top\n") and text.endswith("end\n")
     assert "| 88.25 / 18 | 86.76 |" in text and "not run yet" not in text
+
+
+def test_rows_of_runs_not_here_are_kept_from_the_previous_results(tmp_path):
+    make_results = _module()
+    first, second = make_results.EXPERIMENTS[:2]
+    earlier = tmp_path / "earlier"
+    for experiment, nll in ((first, 91.0), (second, 95.5)):
+        (earlier / experiment.id).mkdir(parents=True)
+        (earlier / experiment.id / "results.json").write_text(
+            json.dumps({"metrics": {"likelihood/nll": nll, "likelihood/active_units": 20.0}})
+        )
+    results_md = tmp_path / "results.md"
+    results_md.write_text(make_results.render(str(earlier)))
+    # A rerun of the first experiment only, elsewhere.
+    now = tmp_path / "now"
+    (now / first.id).mkdir(parents=True)
+    (now / first.id / "results.json").write_text(
+        json.dumps({"metrics": {"likelihood/nll": 88.5, "likelihood/active_units": 18.0}})
+    )
+    previous = make_results.Previous.read(str(results_md))
+    text = make_results.render(str(now), previous=previous)
+    assert "| 88.50 / 18 |" in text and "| 91.00 / 20 |" not in text  # rerun replaces
+    assert "| 95.50 / 20 |" in text  # not rerun: kept
+    assert sum("not run yet" in line for line in text.splitlines()) == (
+        len(make_results.EXPERIMENTS) - 2
+    )
+    dropped = make_results.render(str(now), previous=make_results.Previous.read(None))
+    assert "95.50" not in dropped
