@@ -1,10 +1,12 @@
 """A residual conv VAE and an LSTM autoencoder for the benchmarks, built from aelab parts.
 
-aelab's model zoo is adding `resnet` and `recurrent` families; until they are merged,
-the benchmark measures these two stand-ins, registered under benchmark-only names
-(`bench_residual_vae`, `bench_lstm_ae`) when this module is imported. They use the
-library's layers (`aelab.models.convolutions`), model wrappers, objectives and train
-step, so the numbers are the library's; only the architecture lives here.
+The benchmark measures these two models, registered under benchmark-only names
+(`bench_residual_vae`, `bench_lstm_ae`) when this module is imported, rather than the
+zoo's `resnet` and `recurrent` families, because each must match its PyTorch twin in
+`torch_models.py` layer for layer (the zoo's models have options, normalisation and
+widths of their own). They use the library's layers (`aelab.models.convolutions`), model
+wrappers, objectives and train step, so the numbers are the library's; only the
+architecture lives here.
 """
 
 from __future__ import annotations

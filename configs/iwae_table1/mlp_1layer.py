@@ -37,14 +37,14 @@ Published (Table 1, test NLL with k = 5,000; active units in brackets): VAE k=1 
 (19), k=5 86.47 (20), k=50 86.35 (20); IWAE k=1 86.76 (19), k=5 85.54 (22), k=50
 84.78 (25).
 
-Result (measured 2026-11-29, 2-core CPU, quiet machine; `docs/results.md` row 1):
+Result (measured 2026-11-29, 2-core Intel Xeon VM, quiet; `docs/results.md` row 1):
 objective=vae,k=1,budget=20min ran 480,000 steps (800 epochs, batch 100) in 1,081 s of
 training (444 steps/s) and reached a test NLL (k=5,000, full 10k test set) of
 87.39 +- 0.23 nats (ELBO -91.14, 18 active units), clearing the CPU bar of 87.5; the
 importance sampling took 132 s. The paper's 3,280 epochs give 86.76. The same protocol
-with fewer epochs (budget sized by earlier, lower measurements of the machine's speed,
-which ran this model at 283-444 steps/s on different days): 560 epochs 87.82 (1,188 s,
-2026-11-23), 700 epochs 87.55 (1,151 s), 720 epochs 87.51 (1,043 s), each +- 0.23.
+with fewer epochs (the budget sized by lower speed measurements, see CPU_STEPS_PER_SEC):
+560 epochs 87.82 (1,188 s on the EPYC, 2026-11-23), 700 epochs 87.55 (1,151 s) and 720
+epochs 87.51 (1,043 s, both on the Xeon), each +- 0.23.
 objective=iwae,k=50,budget=20min (commit 9962a19, when CPU_STEPS_PER_SEC was 280, so
 the budget was 22 epochs; now 31; the CPU shared with 2-3 other jobs):
 13,200 steps (22 epochs) in 1,382 s at 9.6 steps/s: test NLL 95.18 +- 0.25 nats (k=5,000,
@@ -59,10 +59,10 @@ from aelab.defaults import base_config, make_smoke, parse_config_arg
 TRAIN_EXAMPLES = 60_000
 NUM_STAGES = 8
 # Training steps per second of this model (k=1, batch 100, device-resident data, 100
-# fused steps per call) on the 2-core CPU, used to size budget=<M>min. Quiet-machine
-# measurements (jax 0.10.2) ranged from 283 (2026-11-23) to 361, 414 and 444 steps/s
-# (2026-11-29, whole 20-minute runs); 400 sizes a 20-minute budget at 800 epochs, which
-# took 1,081 s at 444 steps/s and would take 1,200 s at 400.
+# fused steps per call) on a 2-core CPU, used to size budget=<M>min. The 2-core VMs this
+# project runs on differ: 283 steps/s on an AMD EPYC (2026-11-23), 361-444 on an Intel
+# Xeon with AVX-512 (2026-11-29, quiet; jax 0.10.2). 400 sizes a 20-minute budget at 800
+# epochs: 1,081 s at 444 steps/s on the Xeon; about 28 minutes on the EPYC.
 CPU_STEPS_PER_SEC = 400
 
 DEFAULTS = {"objective": "vae", "k": 1, "budget": "full", "lr_scale": 1.0}
