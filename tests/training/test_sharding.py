@@ -61,12 +61,20 @@ def test_sharded_step_matches_single_device(tiny_config, model, fields, optimize
         config.optimizer.learning_rate = 0.01
     config.objective.name = "elbo" if model.endswith("_vae") else "reconstruction"
     config.data.batch_size = 32
+    _, params_0, _ = _run_steps(config, 1, num_calls=0)
     losses_1, params_1, state_1 = _run_steps(config, 1)
     losses_8, params_8, state_8 = _run_steps(config, 8)
     np.testing.assert_allclose(losses_8, losses_1, rtol=1e-5, atol=1e-5)
-    jax.tree.map(
-        lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5), params_8, params_1
-    )
+
+    def same_update(after_8, after_1, before):
+        # Within 1e-5, or 5% of the tensor's largest update: batch norm over 4-example
+        # shards amplifies the rounding of a different summation order (on an AVX-512
+        # Xeon, resnet_ae's decoder kernel differed by 1.3% of its update, 7e-5), while
+        # per-shard batch statistics or dropout masks would change the update itself.
+        update = np.abs(after_1 - before).max()
+        np.testing.assert_allclose(after_8, after_1, rtol=1e-5, atol=max(1e-5, 0.05 * update))
+
+    jax.tree.map(same_update, params_8, params_1, params_0)
     jax.tree.map(
         lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5),
         jax.device_get(state_8.model_state),
