@@ -249,10 +249,11 @@ def row(experiment: Experiment, runs: str, number: int, previous: Previous | Non
     results = _read_json(os.path.join(runs, experiment.id, "results.json")) or {}
     metrics = results.get("metrics", {})
     key = (experiment.dataset, experiment.model, experiment.metric_label)
-    if previous and key in previous.rows and not all(n in metrics for n in experiment.metrics):
+    measured = all(name in metrics for name in experiment.metrics)
+    if not measured and previous and key in previous.rows:
         cells = previous.rows[key]
         ours, epochs, wall, device = cells[3], cells[5], cells[6], cells[7]
-    elif all(name in metrics for name in experiment.metrics):
+    elif measured:
         ours = " / ".join(_format(metrics[name]) for name in experiment.metrics)
         epochs = metrics.get("cost/epochs")
         epochs = "" if epochs is None else f"{epochs:.1f}"
