@@ -1,6 +1,6 @@
 """What each benchmark compares: the same model, optimizer, batch and data on both sides.
 
-Each `Case` names an aelab config (built on `aelab.defaults.base_config()`) and the
+Each `Case` names an aelab config (built on `aelab.config.base_config()`) and the
 PyTorch model in `torch_models.py` with the same layers. Data are synthetic arrays of
 the real data sets' shapes and types (MNIST-like uint8 images, ECG5000-like float
 series), so the benchmark needs no downloads and both sides read the same examples.
@@ -12,7 +12,7 @@ import dataclasses
 
 import numpy as np
 
-from aelab.defaults import base_config
+from aelab.config import base_config
 
 BATCH_SIZE = 128
 NUM_EXAMPLES = 10_000

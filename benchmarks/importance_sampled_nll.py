@@ -28,7 +28,7 @@ from absl import app, flags
 from flax import nnx
 from scipy.special import logsumexp
 
-from aelab.defaults import base_config
+from aelab.config import base_config
 from aelab.evaluation.likelihood import importance_sampled_log_likelihood
 from aelab.evaluation.loading import load_run
 from aelab.models import build_model

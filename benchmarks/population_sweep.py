@@ -26,7 +26,7 @@ import jax
 import numpy as np
 from absl import app, flags
 
-from aelab.defaults import base_config
+from aelab.config import base_config
 from aelab.objectives import build_objective
 from aelab.sweeps.population import (
     PopulationTrainer,

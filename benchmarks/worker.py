@@ -61,7 +61,7 @@ def measure_aelab(case: cases.Case, seconds: float, overrides: dict, num_devices
     import jax
     import standin_models  # noqa: F401  (registers the stand-in models)
 
-    from aelab.data.sources import ArraySource, DatasetInfo
+    from aelab.data.records import ArraySource, DatasetInfo
     from aelab.data.transforms import batch_transform_from_config
     from aelab.objectives import build_objective
     from aelab.training.batches import DeviceBatches

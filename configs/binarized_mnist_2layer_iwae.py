@@ -17,30 +17,31 @@ per value 0.04947, PSNR 13.3 dB, SSIM 0.476 (`python experiments/evaluate.py
 50,000 steps reach.
 """
 
-from aelab.defaults import base_config, check_variant, make_smoke
+from aelab.config import base_config, check_variant, make_smoke
 
 
 def get_config(arg: str | None = None):
     variant = check_variant(arg)
-    config = base_config()
-    config.data.name = "binarized_mnist"
+    config = base_config(
+        data="binarized_mnist",
+        model="dense_2layer_vae",
+        objective="iwae",
+        likelihood="bernoulli",
+        optimizer="adam",
+        schedule="cosine",
+    )
     config.data.batch_size = 128
     config.data.eval_batch_size = 1000
 
-    config.model.name = "dense_2layer_vae"
     config.model.hidden_dims = (200, 200)
     config.model.latent_dim = 100
     config.model.top_hidden_dims = (100, 100)
     config.model.top_latent_dim = 50
     config.model.activation = "tanh"
 
-    config.objective.name = "iwae"
     config.objective.num_samples = 5
-    config.objective.likelihood = "bernoulli"
 
-    config.optimizer.name = "adam"
     config.optimizer.learning_rate = 1e-3
-    config.optimizer.schedule = "cosine"
     config.optimizer.end_lr_factor = 0.05
     config.optimizer.eps = 1e-4  # as in the paper
 

@@ -15,31 +15,31 @@ value 1.54, PSNR 23.4 dB (`python experiments/evaluate.py
 shows that the config trains, not what its full 5,000 steps reach.
 """
 
-from aelab.defaults import base_config, check_variant, make_smoke
+from aelab.config import base_config, check_variant, make_smoke
 
 
 def get_config(arg: str | None = None):
     variant = check_variant(arg)
-    config = base_config()
-    config.data.name = "ecg5000"
+    config = base_config(
+        data="ecg5000",
+        model="gru_ae",
+        objective="reconstruction",
+        likelihood="mse",
+        optimizer="adam",
+        schedule="cosine",
+    )
     # Train on normal beats only (label 0), as an anomaly detector would; evaluate on all.
     config.data.train_labels = (0,)
     config.data.batch_size = 64
     config.data.eval_batch_size = 512
 
-    config.model.name = "gru_ae"
     config.model.hidden_size = 64
     config.model.num_layers = 2
     config.model.latent_dim = 16
     # Training steps see the previous true value; evaluation reconstructs free-running.
     config.model.teacher_forcing = True
 
-    config.objective.name = "reconstruction"
-    config.objective.likelihood = "mse"
-
-    config.optimizer.name = "adam"
     config.optimizer.learning_rate = 1e-3
-    config.optimizer.schedule = "cosine"
     config.optimizer.end_lr_factor = 0.05
 
     config.train.num_steps = 5_000

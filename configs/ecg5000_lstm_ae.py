@@ -13,30 +13,30 @@ anomalous test beats by reconstruction error with AUROC 0.981 and average precis
 (`python experiments/evaluate.py --workdir=runs/ecg5000_lstm_ae --evals=anomaly`).
 """
 
-from aelab.defaults import base_config, check_variant, make_smoke
+from aelab.config import base_config, check_variant, make_smoke
 
 
 def get_config(arg: str | None = None):
     variant = check_variant(arg)
-    config = base_config()
-    config.data.name = "ecg5000"
+    config = base_config(
+        data="ecg5000",
+        model="lstm_ae",
+        objective="reconstruction",
+        likelihood="mse",
+        optimizer="adam",
+        schedule="cosine",
+    )
     # Train on normal beats only (label 0), as an anomaly detector would; evaluate on all.
     config.data.train_labels = (0,)
     config.data.batch_size = 64
     config.data.eval_batch_size = 512
 
-    config.model.name = "lstm_ae"
     config.model.hidden_size = 64
     config.model.num_layers = 1
     config.model.latent_dim = 16
     config.model.teacher_forcing = False
 
-    config.objective.name = "reconstruction"
-    config.objective.likelihood = "mse"
-
-    config.optimizer.name = "adam"
     config.optimizer.learning_rate = 1e-3
-    config.optimizer.schedule = "cosine"
     config.optimizer.end_lr_factor = 0.05
 
     config.train.num_steps = 5_000

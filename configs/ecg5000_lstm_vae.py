@@ -15,32 +15,33 @@ value 0.3675, PSNR 29.5 dB (`python experiments/evaluate.py
 shows that the config trains, not what its full 5,000 steps reach.
 """
 
-from aelab.defaults import base_config, check_variant, make_smoke
+from aelab.config import base_config, check_variant, make_smoke
 
 
 def get_config(arg: str | None = None):
     variant = check_variant(arg)
-    config = base_config()
-    config.data.name = "ecg5000"
+    config = base_config(
+        data="ecg5000",
+        model="lstm_vae",
+        objective="elbo",
+        likelihood="gaussian",
+        optimizer="adam",
+        schedule="cosine",
+    )
     # Train on normal beats only (label 0), as an anomaly detector would; evaluate on all.
     config.data.train_labels = (0,)
     config.data.batch_size = 64
     config.data.eval_batch_size = 512
 
-    config.model.name = "lstm_vae"
     config.model.hidden_size = 64
     config.model.num_layers = 1
     config.model.latent_dim = 8
     config.model.teacher_forcing = False
 
-    config.objective.name = "elbo"
-    config.objective.likelihood = "gaussian"
     config.objective.likelihood_scale = 0.1
     config.objective.kl_warmup_steps = 1000
 
-    config.optimizer.name = "adam"
     config.optimizer.learning_rate = 1e-3
-    config.optimizer.schedule = "cosine"
     config.optimizer.end_lr_factor = 0.05
 
     config.train.num_steps = 5_000

@@ -15,17 +15,22 @@ value 0.01686, PSNR 18.3 dB, SSIM 0.593 (`python experiments/evaluate.py
 This shows that the config trains, not what its full 10,000 steps reach.
 """
 
-from aelab.defaults import base_config, check_variant, make_smoke
+from aelab.config import base_config, check_variant, make_smoke
 
 
 def get_config(arg: str | None = None):
     variant = check_variant(arg)
-    config = base_config()
-    config.data.name = "fashion_mnist"
+    config = base_config(
+        data="fashion_mnist",
+        model="conv_vae",
+        objective="elbo",
+        likelihood="bernoulli",
+        optimizer="adam",
+        schedule="cosine",
+    )
     config.data.batch_size = 128
     config.data.eval_batch_size = 1000
 
-    config.model.name = "conv_vae"
     config.model.channels = (32, 64)
     config.model.latent_dim = 32
     config.model.activation = "relu"
@@ -34,12 +39,7 @@ def get_config(arg: str | None = None):
     # (docs/performance.md).
     config.model.upsample = "subpixel"
 
-    config.objective.name = "elbo"
-    config.objective.likelihood = "bernoulli"
-
-    config.optimizer.name = "adam"
     config.optimizer.learning_rate = 1e-3
-    config.optimizer.schedule = "cosine"
     config.optimizer.end_lr_factor = 0.05
 
     config.train.num_steps = 10_000

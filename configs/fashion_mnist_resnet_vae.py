@@ -16,17 +16,22 @@ value 0.03679, PSNR 14.6 dB, SSIM 0.370 (`python experiments/evaluate.py
 10,000 steps reach.
 """
 
-from aelab.defaults import base_config, check_variant, make_smoke
+from aelab.config import base_config, check_variant, make_smoke
 
 
 def get_config(arg: str | None = None):
     variant = check_variant(arg)
-    config = base_config()
-    config.data.name = "fashion_mnist"
+    config = base_config(
+        data="fashion_mnist",
+        model="resnet_vae",
+        objective="elbo",
+        likelihood="bernoulli",
+        optimizer="adam",
+        schedule="cosine",
+    )
     config.data.batch_size = 128
     config.data.eval_batch_size = 1000
 
-    config.model.name = "resnet_vae"
     config.model.channels = (32, 64, 64)
     config.model.blocks_per_stage = 1
     config.model.norm = "group"
@@ -34,12 +39,7 @@ def get_config(arg: str | None = None):
     config.model.activation = "silu"
     config.model.latent_dim = 32
 
-    config.objective.name = "elbo"
-    config.objective.likelihood = "bernoulli"
-
-    config.optimizer.name = "adam"
     config.optimizer.learning_rate = 1e-3
-    config.optimizer.schedule = "cosine"
     config.optimizer.end_lr_factor = 0.05
 
     config.train.num_steps = 10_000

@@ -15,17 +15,22 @@ value 0.06032, PSNR 12.6 dB, SSIM 0.193 (`python experiments/evaluate.py
 This shows that the config trains, not what its full 10,000 steps reach.
 """
 
-from aelab.defaults import base_config, check_variant, make_smoke
+from aelab.config import base_config, check_variant, make_smoke
 
 
 def get_config(arg: str | None = None):
     variant = check_variant(arg)
-    config = base_config()
-    config.data.name = "fashion_mnist"
+    config = base_config(
+        data="fashion_mnist",
+        model="vit_vae",
+        objective="elbo",
+        likelihood="bernoulli",
+        optimizer="adam",
+        schedule="cosine",
+    )
     config.data.batch_size = 128
     config.data.eval_batch_size = 1000
 
-    config.model.name = "vit_vae"
     config.model.patch_size = 4
     config.model.embed_dim = 64
     config.model.num_heads = 4
@@ -35,12 +40,7 @@ def get_config(arg: str | None = None):
     config.model.num_latent_tokens = 4
     config.model.latent_dim = 32
 
-    config.objective.name = "elbo"
-    config.objective.likelihood = "bernoulli"
-
-    config.optimizer.name = "adam"
     config.optimizer.learning_rate = 1e-3
-    config.optimizer.schedule = "cosine"
     config.optimizer.end_lr_factor = 0.05
     config.optimizer.warmup_steps = 200
 

@@ -10,29 +10,30 @@ Smoke version: --config=configs/mnist_beta_vae.py:smoke
 Result (measured): not measured yet.
 """
 
-from aelab.defaults import base_config, check_variant, make_smoke
+from aelab.config import base_config, check_variant, make_smoke
 
 
 def get_config(arg: str | None = None):
     variant = check_variant(arg)
-    config = base_config()
-    config.data.name = "mnist"
+    config = base_config(
+        data="mnist",
+        model="dense_vae",
+        objective="elbo",
+        likelihood="bernoulli",
+        optimizer="adam",
+        schedule="cosine",
+    )
     config.data.batch_size = 128
     config.data.eval_batch_size = 1000
 
-    config.model.name = "dense_vae"
     config.model.hidden_dims = (512, 256)
     config.model.activation = "relu"
     config.model.latent_dim = 10
 
-    config.objective.name = "elbo"
-    config.objective.likelihood = "bernoulli"
     config.objective.beta = 4.0
     config.objective.kl_warmup_steps = 2000
 
-    config.optimizer.name = "adam"
     config.optimizer.learning_rate = 1e-3
-    config.optimizer.schedule = "cosine"
     config.optimizer.end_lr_factor = 0.05
 
     config.train.num_steps = 20_000

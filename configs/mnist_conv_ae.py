@@ -13,17 +13,22 @@ dB), against 0.01685 for PCA with 32 components; a linear probe on the 32-d code
 92.8% test accuracy (raw pixels 88.6%, PCA-32 89.8%). docs/results.md has the commands.
 """
 
-from aelab.defaults import base_config, check_variant, make_smoke
+from aelab.config import base_config, check_variant, make_smoke
 
 
 def get_config(arg: str | None = None):
     variant = check_variant(arg)
-    config = base_config()
-    config.data.name = "mnist"
+    config = base_config(
+        data="mnist",
+        model="conv_ae",
+        objective="reconstruction",
+        likelihood="bernoulli",
+        optimizer="adam",
+        schedule="cosine",
+    )
     config.data.batch_size = 128
     config.data.eval_batch_size = 1000
 
-    config.model.name = "conv_ae"
     config.model.channels = (32, 64)
     config.model.latent_dim = 32
     config.model.activation = "relu"
@@ -32,12 +37,7 @@ def get_config(arg: str | None = None):
     # (docs/performance.md).
     config.model.upsample = "subpixel"
 
-    config.objective.name = "reconstruction"
-    config.objective.likelihood = "bernoulli"
-
-    config.optimizer.name = "adam"
     config.optimizer.learning_rate = 1e-3
-    config.optimizer.schedule = "cosine"
     config.optimizer.end_lr_factor = 0.05
 
     config.train.num_steps = 10_000

@@ -15,30 +15,31 @@ per value 0.02386, PSNR 16.6 dB, SSIM 0.743 (`python experiments/evaluate.py
 This shows that the config trains, not what its full 20,000 steps reach.
 """
 
-from aelab.defaults import base_config, check_variant, make_smoke
+import ml_collections
+
+from aelab.config import base_config, check_variant, make_smoke
 
 
 def get_config(arg: str | None = None):
     variant = check_variant(arg)
-    config = base_config()
-    config.data.name = "mnist"
+    config = base_config(
+        data="mnist",
+        model="dense_ae",
+        objective="reconstruction",
+        likelihood="bernoulli",
+        optimizer="adam",
+        schedule="cosine",
+    )
     config.data.batch_size = 128
     config.data.eval_batch_size = 1000
 
-    config.data.corruption = "masking"
-    config.data.corruption_level = 0.25
+    config.data.corruption = ml_collections.ConfigDict({"name": "masking", "rate": 0.25})
 
-    config.model.name = "dense_ae"
     config.model.hidden_dims = (512, 256)
     config.model.activation = "relu"
     config.model.latent_dim = 32
 
-    config.objective.name = "reconstruction"
-    config.objective.likelihood = "bernoulli"
-
-    config.optimizer.name = "adam"
     config.optimizer.learning_rate = 1e-3
-    config.optimizer.schedule = "cosine"
     config.optimizer.end_lr_factor = 0.05
 
     config.train.num_steps = 20_000

@@ -15,17 +15,22 @@ per value 0.01342, PSNR 19.4 dB, SSIM 0.833 (`python experiments/evaluate.py
 shows that the config trains, not what its full 20,000 steps reach.
 """
 
-from aelab.defaults import base_config, check_variant, make_smoke
+from aelab.config import base_config, check_variant, make_smoke
 
 
 def get_config(arg: str | None = None):
     variant = check_variant(arg)
-    config = base_config()
-    config.data.name = "mnist"
+    config = base_config(
+        data="mnist",
+        model="dense_vqvae",
+        objective="reconstruction",
+        likelihood="bernoulli",
+        optimizer="adam",
+        schedule="cosine",
+    )
     config.data.batch_size = 128
     config.data.eval_batch_size = 1000
 
-    config.model.name = "dense_vqvae"
     config.model.hidden_dims = (512, 256)
     config.model.activation = "relu"
     config.model.latent_dim = 64  # 8 vectors of code_dim 8
@@ -34,12 +39,7 @@ def get_config(arg: str | None = None):
     config.model.commitment_cost = 0.25
     config.model.ema_decay = 0.0
 
-    config.objective.name = "reconstruction"
-    config.objective.likelihood = "bernoulli"
-
-    config.optimizer.name = "adam"
     config.optimizer.learning_rate = 1e-3
-    config.optimizer.schedule = "cosine"
     config.optimizer.end_lr_factor = 0.05
 
     config.train.num_steps = 20_000

@@ -11,29 +11,30 @@ Smoke version: --config=configs/mnist_iwae.py:smoke
 Result (measured): not measured yet.
 """
 
-from aelab.defaults import base_config, check_variant, make_smoke
+from aelab.config import base_config, check_variant, make_smoke
 
 
 def get_config(arg: str | None = None):
     variant = check_variant(arg)
-    config = base_config()
-    config.data.name = "mnist"
+    config = base_config(
+        data="mnist",
+        model="dense_vae",
+        objective="iwae",
+        likelihood="bernoulli",
+        optimizer="adam",
+        schedule="cosine",
+    )
     config.data.batch_size = 128
     config.data.eval_batch_size = 1000
     config.data.binarize = "dynamic"
 
-    config.model.name = "dense_vae"
     config.model.hidden_dims = (200, 200)
     config.model.activation = "tanh"
     config.model.latent_dim = 50
 
-    config.objective.name = "iwae"
     config.objective.num_samples = 5
-    config.objective.likelihood = "bernoulli"
 
-    config.optimizer.name = "adam"
     config.optimizer.learning_rate = 1e-3
-    config.optimizer.schedule = "cosine"
     config.optimizer.end_lr_factor = 0.05
     config.optimizer.eps = 1e-4  # as in the paper
 

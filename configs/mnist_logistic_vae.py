@@ -11,30 +11,31 @@ Smoke version: --config=configs/mnist_logistic_vae.py:smoke
 Result (measured): not measured yet.
 """
 
-from aelab.defaults import base_config, check_variant, make_smoke
+from aelab.config import base_config, check_variant, make_smoke
 
 
 def get_config(arg: str | None = None):
     variant = check_variant(arg)
-    config = base_config()
-    config.data.name = "mnist"
+    config = base_config(
+        data="mnist",
+        model="conv_vae",
+        objective="elbo",
+        likelihood="discretized_logistic",
+        optimizer="adam",
+        schedule="cosine",
+    )
     config.data.batch_size = 128
     config.data.eval_batch_size = 1000
 
-    config.model.name = "conv_vae"
     config.model.channels = (32, 64)
     config.model.activation = "relu"
     config.model.upsample = "transpose"
     config.model.latent_dim = 32
 
-    config.objective.name = "elbo"
-    config.objective.likelihood = "discretized_logistic"
     config.objective.kl_warmup_steps = 1000
     config.objective.free_bits = 0.05  # nats per latent dimension (batch mean)
 
-    config.optimizer.name = "adam"
     config.optimizer.learning_rate = 1e-3
-    config.optimizer.schedule = "cosine"
     config.optimizer.end_lr_factor = 0.05
 
     config.train.num_steps = 10_000

@@ -15,17 +15,22 @@ value 0.0541, PSNR 12.8 dB, SSIM 0.282 (`python experiments/evaluate.py
 shows that the config trains, not what its full 10,000 steps reach.
 """
 
-from aelab.defaults import base_config, check_variant, make_smoke
+from aelab.config import base_config, check_variant, make_smoke
 
 
 def get_config(arg: str | None = None):
     variant = check_variant(arg)
-    config = base_config()
-    config.data.name = "mnist"
+    config = base_config(
+        data="mnist",
+        model="resnet_ae",
+        objective="reconstruction",
+        likelihood="bernoulli",
+        optimizer="adam",
+        schedule="cosine",
+    )
     config.data.batch_size = 128
     config.data.eval_batch_size = 1000
 
-    config.model.name = "resnet_ae"
     config.model.channels = (32, 64)
     config.model.blocks_per_stage = 1
     config.model.norm = "batch"
@@ -33,12 +38,7 @@ def get_config(arg: str | None = None):
     config.model.activation = "relu"
     config.model.latent_dim = 32
 
-    config.objective.name = "reconstruction"
-    config.objective.likelihood = "bernoulli"
-
-    config.optimizer.name = "adam"
     config.optimizer.learning_rate = 1e-3
-    config.optimizer.schedule = "cosine"
     config.optimizer.end_lr_factor = 0.05
 
     config.train.num_steps = 10_000

@@ -15,17 +15,22 @@ value 0.0358, PSNR 14.9 dB, SSIM 0.517 (`python experiments/evaluate.py
 shows that the config trains, not what its full 10,000 steps reach.
 """
 
-from aelab.defaults import base_config, check_variant, make_smoke
+from aelab.config import base_config, check_variant, make_smoke
 
 
 def get_config(arg: str | None = None):
     variant = check_variant(arg)
-    config = base_config()
-    config.data.name = "mnist"
+    config = base_config(
+        data="mnist",
+        model="vit_ae",
+        objective="reconstruction",
+        likelihood="bernoulli",
+        optimizer="adam",
+        schedule="cosine",
+    )
     config.data.batch_size = 128
     config.data.eval_batch_size = 1000
 
-    config.model.name = "vit_ae"
     config.model.patch_size = 4
     config.model.embed_dim = 64
     config.model.num_heads = 4
@@ -36,12 +41,7 @@ def get_config(arg: str | None = None):
     config.model.num_latent_tokens = 4
     config.model.latent_dim = 32
 
-    config.objective.name = "reconstruction"
-    config.objective.likelihood = "bernoulli"
-
-    config.optimizer.name = "adam"
     config.optimizer.learning_rate = 1e-3
-    config.optimizer.schedule = "cosine"
     config.optimizer.end_lr_factor = 0.05
     config.optimizer.warmup_steps = 200
 

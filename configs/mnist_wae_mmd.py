@@ -10,29 +10,30 @@ Smoke version: --config=configs/mnist_wae_mmd.py:smoke
 Result (measured): not measured yet.
 """
 
-from aelab.defaults import base_config, check_variant, make_smoke
+from aelab.config import base_config, check_variant, make_smoke
 
 
 def get_config(arg: str | None = None):
     variant = check_variant(arg)
-    config = base_config()
-    config.data.name = "mnist"
+    config = base_config(
+        data="mnist",
+        model="conv_ae",
+        objective="wae_mmd",
+        likelihood="mse",
+        optimizer="adam",
+        schedule="cosine",
+    )
     config.data.batch_size = 128
     config.data.eval_batch_size = 1000
 
-    config.model.name = "conv_ae"
     config.model.channels = (32, 64)
     config.model.activation = "relu"
     config.model.latent_dim = 8
 
-    config.objective.name = "wae_mmd"
-    config.objective.likelihood = "mse"
     config.objective.mmd_weight = 10.0
     config.objective.mmd_kernel = "imq"
 
-    config.optimizer.name = "adam"
     config.optimizer.learning_rate = 1e-3
-    config.optimizer.schedule = "cosine"
     config.optimizer.end_lr_factor = 0.05
 
     config.train.num_steps = 10_000

@@ -13,27 +13,27 @@ Remeasured 2026-11-24 at commit 1476ea5 (after the stable-softplus Bernoulli
 change): test ELBO -23.64 nats, 36 s for the whole command on the shared CPU.
 """
 
-from aelab.defaults import base_config, check_variant, make_smoke
+from aelab.config import base_config, check_variant, make_smoke
 
 
 def get_config(arg: str | None = None):
     variant = check_variant(arg)
-    config = base_config()
-    config.data.name = "digits"
+    config = base_config(
+        data="digits",
+        model="dense_vae",
+        objective="elbo",
+        likelihood="bernoulli",
+        optimizer="adam",
+        schedule="cosine",
+    )
     config.data.batch_size = 64
     config.data.eval_batch_size = 360
 
-    config.model.name = "dense_vae"
     config.model.hidden_dims = (128, 64)
     config.model.latent_dim = 8
     config.model.activation = "relu"
 
-    config.objective.name = "elbo"
-    config.objective.likelihood = "bernoulli"
-
-    config.optimizer.name = "adam"
     config.optimizer.learning_rate = 1e-3
-    config.optimizer.schedule = "cosine"
     config.optimizer.end_lr_factor = 0.05
 
     config.train.num_steps = 10_000

@@ -20,15 +20,15 @@ import sys
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from aelab.config_validation import ConfigError
+from aelab.config import ConfigError, config_argument_problem
 from aelab.data import DataError
+from aelab.evaluation import train_and_evaluate
 from aelab.training import (
     ConfigMismatchError,
     CorruptCheckpointError,
     NonFiniteLossError,
     TrainingPreempted,
     WorkdirLockedError,
-    train_and_evaluate,
 )
 from aelab.training.saved_config import MISMATCH_MODES
 
@@ -58,8 +58,13 @@ def parse_flags(argv: list[str]) -> list[str]:
     """absl's flag parsing, with a bad `--config.<field>=` override as one clear line.
 
     ml_collections applies overrides while the flags are parsed, so a misspelled field
-    would otherwise surface as a KeyError traceback from inside the config library.
+    would otherwise surface as a KeyError traceback from inside the config library; and
+    a missing or broken config file as two chained tracebacks.
     """
+    problem = config_argument_problem(argv[1:])
+    if problem is not None:
+        print(f"FATAL: {problem}", file=sys.stderr)
+        sys.exit(1)
     try:
         return app.parse_flags_with_usage(argv)
     except (AttributeError, KeyError, TypeError, ValueError) as e:
@@ -67,7 +72,8 @@ def parse_flags(argv: list[str]) -> list[str]:
         print(
             f"FATAL: a --config override could not be applied ({e}); check the field names "
             f"and value types of {', '.join(overrides) or 'the overrides'} against the config "
-            "file (fields are listed by aelab.defaults.base_config() and the config).",
+            "file (docs/options.md lists every field; a component's options are in the config "
+            "when it is named in base_config(...)).",
             file=sys.stderr,
         )
         sys.exit(1)

@@ -6,16 +6,16 @@ and random valid variations of a config, which must pass.
 """
 
 import os
-import string
 
+import ml_collections
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from aelab.config_validation import ConfigError, validate_config
-from aelab.defaults import base_config
-from aelab.training import train_and_evaluate
+from aelab.config import CONFIG_SCHEMA, ConfigError, validate_config
+from aelab.evaluation import train_and_evaluate
 from tests.conftest import all_config_names, load_config
+from tests.option_strategies import declared_options, example_value, invalid_values
 
 
 def tiny():
@@ -23,7 +23,7 @@ def tiny():
     config = load_config("quickstart", "smoke")
     config.mesh.num_devices = 1
     config.model.hidden_dims = (8,)
-    config.model.latent_dim = 2
+    config.model.latent_dim = 8  # A multiple of a VQ-VAE's code_dim.
     config.data.batch_size = 16
     config.data.eval_batch_size = 64
     return config
@@ -74,12 +74,12 @@ def test_every_config_is_valid(name, variant):
         ("data.batch_size", 4096, r"batch_size=4096 .*at most the 1437 examples of split 'train'"),
         ("mesh.num_devices", 64, r"num_devices=64 is not valid: must be at most the 8 devices"),
         ("model.latent_dim", 0, r"latent_dim=0 is not valid: must be an integer >= 1"),
-        ("model.hidden_dims", (8, -1), r"hidden_dims=\(8, -1\) is not valid: must be an integer"),
+        ("model.hidden_dims", (8, -1), r"hidden_dims=\(8, -1\) is not valid: must be a tuple of i"),
         ("model.dropout_rate", 1.5, r"dropout_rate=1.5 is not valid: must be .* < 1"),
-        ("model.hiden_dims", (8,), r"config.model.hiden_dims is not read by model 'dense_vae': "),
+        ("model.hiden_dims", (8,), r"hiden_dims is not a known field for model 'dense_vae': did"),
         ("model.activation", "rleu", r"Unknown activation 'rleu'"),
         ("objective.betta", 2.0, r"config.objective.betta .*did you mean 'beta'"),
-        ("optimizer.schedule", "step", r"It needs config.optimizer.decay_boundaries"),
+        ("optimizer.schedule", "step", r"config.optimizer.decay_boundaries is missing: "),
         ("distributed.coordinator_address", "host", r"must be None or a 'host:port' string"),
     ],
 )
@@ -142,150 +142,121 @@ def test_train_and_evaluate_validates_before_touching_the_workdir(tmp_path):
     assert not workdir.exists()
 
 
-# --------------------------------------------------------------- property-based
+# ------------------------------------------- derived from the declared options
+
+DECLARED = declared_options()
+ENUM_OPTIONS = [o for o in DECLARED if o.field.spec.choices is not None]
 
 
-def _field_paths() -> list[str]:
-    base = base_config()
-    return [
-        f"{section}.{name}"
-        for section in base.keys()
-        if section != "seed"
-        for name in base[section].keys()
-    ] + ["seed"]
+def config_with(option) -> ml_collections.ConfigDict:
+    """The tiny config with `option`'s component chosen and every required option of it
+    set to a valid value (so that only the change under test is wrong)."""
+    config = tiny()
+    target = _section(config, option.path)
+    for selector_field, entry in option.choices.items():
+        target[selector_field] = entry
+    complete = CONFIG_SCHEMA.complete(config)
+    for other in DECLARED:
+        if (
+            other.path == option.path
+            and other.field.required
+            and other.choices in ({}, option.choices)
+        ):
+            section = _section(complete, other.path)
+            if other.field.name not in section:
+                section[other.field.name] = example_value(other.field)
+    return complete
 
 
-# Values that are wrong for a field of each kind: wrong type, out of range, not finite.
-_BAD_VALUES = {
-    int: st.one_of(st.text(max_size=3), st.floats(allow_nan=True), st.integers(max_value=-1)),
-    float: st.one_of(st.text(max_size=3), st.just(float("nan")), st.just(float("inf"))),
-    bool: st.one_of(st.integers(), st.text(max_size=3)),
-    str: st.one_of(st.integers(), st.just(""), st.tuples(st.integers())),
-}
-_NAME_FIELDS = [
-    "data.name",
-    "model.name",
-    "objective.name",
-    "objective.likelihood",
-    "optimizer.name",
-    "optimizer.schedule",
-    "data.binarize",
-    "train.nonfinite",
-    "train.best_mode",
-    "distributed.initialize",
-]
-_IDENTIFIER = st.text(alphabet=string.ascii_lowercase + "_", min_size=1, max_size=12)
+def _section(config, path: str):
+    target = config
+    for part in filter(None, path.split(".")):
+        if part not in target:
+            target[part] = ml_collections.ConfigDict()
+        target = target[part]
+    return target
 
 
-def _typed_fields() -> dict[str, type]:
-    """Base fields with a non-None default whose type a random value can break."""
-    base = base_config()
-    fields = {}
-    for path in _field_paths():
-        section, _, name = path.rpartition(".")
-        value = base[section][name] if section else base[name]
-        if type(value) in _BAD_VALUES and path not in ("data.data_dir",):
-            fields[path] = type(value)
-    return fields
+def _walk_problems(config) -> list[str]:
+    report, _ = CONFIG_SCHEMA.check(config)
+    return report.problems
 
 
-@st.composite
-def invalid_change(draw):
-    """(path, value): one change that makes the tiny config invalid."""
-    kind = draw(st.sampled_from(["typed", "name", "misspelled", "unknown_section", "size"]))
-    if kind == "typed":
-        fields = _typed_fields()
-        path = draw(st.sampled_from(sorted(fields)))
-        value = draw(_BAD_VALUES[fields[path]])
-        if fields[path] is int and path.endswith(("_every", "patience")) and _is_int(value):
-            value = -1 - abs(value)  # 0 is valid for these (off)
-        if fields[path] is float and path.endswith(("min_delta", "weight", "beta")):
-            value = draw(st.one_of(st.just(float("nan")), st.floats(max_value=-1e-6)))
-        return path, value
-    if kind == "name":
-        path = draw(st.sampled_from(_NAME_FIELDS))
-        return path, draw(_IDENTIFIER.filter(lambda s: s not in _valid_names(path)))
-    if kind == "misspelled":
-        path = draw(st.sampled_from([p for p in _field_paths() if "." in p]))
-        section, name = path.split(".")
-        position = draw(st.integers(0, len(name) - 1))
-        typo = name[:position] + name[position + 1 :]  # One letter dropped.
-        if typo in base_config()[section] or not typo:
-            typo = name + "s"
-        return f"{section}.{typo}", 1
-    if kind == "unknown_section":
-        return draw(_IDENTIFIER.filter(lambda s: s not in base_config())), {}
-    path = draw(
-        st.sampled_from(
-            [
-                "model.latent_dim",
-                "model.hidden_dims",
-                "train.keep_checkpoints",
-                "train.steps_per_call",
-                "data.batch_size",
-            ]
-        )
-    )
-    return path, draw(st.sampled_from([0, -3, (0,), (4, -2), 10**9 if "batch" in path else 0]))
+def test_the_declarations_cover_every_section():
+    sections = {o.path.split(".")[0] for o in DECLARED}
+    assert sections == {
+        "",
+        "data",
+        "model",
+        "objective",
+        "optimizer",
+        "train",
+        "mesh",
+        "distributed",
+        "evals",
+    }
+    assert len(ENUM_OPTIONS) >= 20
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+@pytest.mark.parametrize("option", DECLARED, ids=repr)
+def test_every_option_accepts_a_valid_value(option):
+    config = config_with(option)
+    set_field(config, option.dotted, example_value(option.field))
+    assert _walk_problems(config) == []
 
 
-def _valid_names(path: str) -> set[str]:
-    from aelab.config_validation import FIELD_RULES
-
-    return {name for name in _candidate_names() if FIELD_RULES[path](name) is None}
-
-
-def _candidate_names() -> list[str]:
-    import aelab.data
-    import aelab.models
-    import aelab.objectives
-    import aelab.training
-
-    return [
-        *aelab.data.list_datasets(),
-        *aelab.models.list_models(),
-        *aelab.objectives.list_objectives(),
-        *aelab.training.list_optimizers(),
-        "auto",
-        "always",
-        "never",
-        "none",
-        "dynamic",
-        "threshold",
-        "stop",
-        "skip",
-        "min",
-        "max",
-        "bernoulli",
-        "gaussian",
-        "gaussian_learned_scale",
-        "mse",
-        "constant",
-        "cosine",
-        "warmup_constant",
-        "step",
-        "piecewise",
-        "exponential",
-    ]
+@pytest.mark.parametrize("option", ENUM_OPTIONS, ids=repr)
+def test_every_enum_option_refuses_a_value_outside_its_choices(option):
+    config = config_with(option)
+    set_field(config, option.dotted, "not_a_choice")
+    problems = _walk_problems(config)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"config.{option.dotted}='not_a_choice' is not valid")
+    valid = option.field.spec.valid_choices()
+    assert all(repr(v) in problems[0] or str(v) in problems[0] for v in valid), problems[0]
 
 
 @settings(
-    max_examples=int(os.environ.get("AELAB_HYPOTHESIS_EXAMPLES", 60)),
+    max_examples=int(os.environ.get("AELAB_HYPOTHESIS_EXAMPLES", 80)),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-@given(change=invalid_change())
-def test_random_invalid_configs_get_a_config_error_naming_the_field(change):
-    path, value = change
-    config = tiny()
-    set_field(config, path, value)
+@given(data=st.data())
+def test_random_invalid_values_get_a_config_error_naming_the_field(data):
+    option = data.draw(st.sampled_from(DECLARED), label="option")
+    value = data.draw(invalid_values(option.field), label="value")
+    config = config_with(option)
+    set_field(config, option.dotted, value)
+    stored = _section(config, option.path)[option.field.name]
+    # ConfigDict itself turns some values into valid ones (a bool set on a float field
+    # becomes 0.0 or 1.0): those are not invalid configs.
+    assume(option.field.convert(stored)[0] is not None)
     with pytest.raises(ConfigError) as error:
         validate_config(config)
-    assert f"config.{path}" in str(error.value), str(error.value)
+    assert f"config.{option.dotted}" in str(error.value), str(error.value)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_random_misspelled_fields_get_a_did_you_mean(data):
+    option = data.draw(
+        st.sampled_from(
+            [
+                o
+                for o in DECLARED
+                if o.path and not o.path.startswith("evals") and len(o.field.name) > 4
+            ]
+        )
+    )
+    position = data.draw(st.integers(0, len(option.field.name) - 1))
+    typo = option.field.name[:position] + option.field.name[position + 1 :]
+    config = config_with(option)
+    section = _section(config, option.path)
+    if typo in section or typo in {o.field.name for o in DECLARED}:
+        return  # The dropped letter made another real field.
+    set_field(config, f"{option.path}.{typo}", 1)
+    problems = _walk_problems(config)
+    assert any(f"config.{option.path}.{typo} is not a known field" in p for p in problems), problems
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,73 +1,188 @@
-"""Corruptions of clean inputs, for denoising (training targets and evaluation).
+"""Corruptions of clean inputs, for denoising: one registry for training and evaluation.
 
-Each corruption maps a batch of clean model inputs x [batch, ...] (float32; images in
-[0, 1]) to a corrupted copy of the same shape, drawing its noise from a NumPy
-`Generator`, so the same seed gives the same corruption on every run. They are
-registered by name in `CORRUPTIONS` and applied with `corrupt(name, x, rng, **options)`;
-the denoising evaluator and a denoising data transform share these functions.
+A denoising autoencoder (Vincent et al., 2010) trains on corrupted inputs with the
+clean data as targets (`config.data.corruption`); the denoising evaluator corrupts
+evaluation inputs with the same functions and options (`config.evals.denoising`).
+
+Each corruption is registered by name with its options and maps clean model inputs
+x [batch, ...] (float32; images in [0, 1]) to a corrupted copy of the same shape. Its
+noise comes from a `BatchNoise`, which draws it for a whole *global* batch and keeps
+this process's rows: a batch is corrupted the same way whatever the number of
+processes, and the same on every rerun with the same seed.
+
+In a config:
+
+    config.data.corruption = ml_collections.ConfigDict({"name": "gaussian_noise", "std": 0.5})
 """
 
 from __future__ import annotations
 
-import inspect
+import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from aelab.registry import Registry
+from aelab.core.errors import ConfigError
+from aelab.core.options import NoOptions, Options, option, options_class, unknown_field_problem
+from aelab.core.registry import Registry
+from aelab.core.schema import Section, Selector
 
-Corruption = Callable[..., np.ndarray]
-CORRUPTIONS: Registry[Corruption] = Registry("corruption")
+
+class BatchNoise:
+    """Noise for this process's rows of a global batch.
+
+    Args:
+      rng: keyed by the global batch only.
+      global_batch_size: rows of the global batch (the noise is drawn for all of them).
+      rows: this process's rows (all rows by default).
+    """
+
+    def __init__(self, rng: np.random.Generator, global_batch_size: int, rows: slice = slice(None)):
+        self.rng = rng
+        self.global_batch_size = global_batch_size
+        self.rows = rows
+
+    def uniform(self, example_shape: tuple[int, ...]) -> np.ndarray:
+        """U[0, 1) float32 [local rows, *example_shape]."""
+        shape = (self.global_batch_size, *example_shape)
+        return self.rng.random(shape, dtype=np.float32)[self.rows]
+
+    def normal(self, example_shape: tuple[int, ...]) -> np.ndarray:
+        """N(0, 1) float32 [local rows, *example_shape]."""
+        shape = (self.global_batch_size, *example_shape)
+        return self.rng.standard_normal(shape, dtype=np.float32)[self.rows]
 
 
-@CORRUPTIONS.register("gaussian_noise")
+CorruptionFn = Callable[..., np.ndarray]
+CORRUPTIONS: Registry[CorruptionFn] = Registry("corruption")
+
+
+@options_class
+class GaussianNoiseOptions(Options):
+    """Options of "gaussian_noise"."""
+
+    std: float = option(0.3, "standard deviation of the additive noise", above=0.0)
+    clip: bool = option(True, "clip to [0, 1] (only for data scaled to [0, 1])")
+
+
+@options_class
+class SaltAndPepperOptions(Options):
+    """Options of "salt_and_pepper"."""
+
+    amount: float = option(0.2, "fraction of values replaced", above=0.0, maximum=1.0)
+    low: float | None = option(
+        None, "the pepper value (None: 0 for data in [0, 1], else each example's minimum)"
+    )
+    high: float | None = option(
+        None, "the salt value (None: 1 for data in [0, 1], else each example's maximum)"
+    )
+
+
+@options_class
+class MaskingOptions(Options):
+    """Options of "masking"."""
+
+    rate: float = option(0.5, "fraction of values set to `fill`", above=0.0, maximum=1.0)
+    fill: float = option(0.0, "the value masked entries take")
+
+
+@CORRUPTIONS.register("none", options=NoOptions)
+def no_corruption(options: NoOptions, x: np.ndarray, noise: BatchNoise, *, scaled: bool):
+    """The clean inputs."""
+    return x
+
+
+@CORRUPTIONS.register("gaussian_noise", options=GaussianNoiseOptions)
 def gaussian_noise(
-    x: np.ndarray, rng: np.random.Generator, *, std: float = 0.3, clip: bool = True
+    options: GaussianNoiseOptions, x: np.ndarray, noise: BatchNoise, *, scaled: bool
 ) -> np.ndarray:
-    """x + N(0, std^2) per value; clipped to [0, 1] when `clip` (images)."""
-    noisy = x + rng.normal(0.0, std, size=x.shape).astype(np.float32)
-    return np.clip(noisy, 0.0, 1.0) if clip else noisy
+    """x + N(0, std^2) per value; clipped to [0, 1] when `clip` and the data are scaled."""
+    noisy = x + np.float32(options.std) * noise.normal(x.shape[1:])
+    return (np.clip(noisy, 0.0, 1.0) if options.clip and scaled else noisy).astype(np.float32)
 
 
-@CORRUPTIONS.register("salt_and_pepper")
+@CORRUPTIONS.register("salt_and_pepper", options=SaltAndPepperOptions)
 def salt_and_pepper(
-    x: np.ndarray,
-    rng: np.random.Generator,
-    *,
-    amount: float = 0.2,
-    low: float = 0.0,
-    high: float = 1.0,
+    options: SaltAndPepperOptions, x: np.ndarray, noise: BatchNoise, *, scaled: bool
 ) -> np.ndarray:
-    """A fraction `amount` of the values, chosen at random, set to `low` or `high` (half
-    each on average)."""
-    hit = rng.random(x.shape) < amount
-    salt = rng.random(x.shape) < 0.5
-    return np.where(hit, np.where(salt, high, low), x).astype(np.float32)
+    """A fraction `amount` of the values, chosen at random, set to `low` or `high` (a fair
+    coin each)."""
+    hit = noise.uniform(x.shape[1:]) < options.amount
+    coin = noise.uniform(x.shape[1:])
+    axes = tuple(range(1, x.ndim))
+    low = options.low
+    if low is None:
+        low = 0.0 if scaled else x.min(axis=axes, keepdims=True)
+    high = options.high
+    if high is None:
+        high = 1.0 if scaled else x.max(axis=axes, keepdims=True)
+    return np.where(hit, np.where(coin < 0.5, low, high), x).astype(np.float32)
 
 
-@CORRUPTIONS.register("masking")
+@CORRUPTIONS.register("masking", options=MaskingOptions)
 def masking(
-    x: np.ndarray, rng: np.random.Generator, *, rate: float = 0.5, fill: float = 0.0
+    options: MaskingOptions, x: np.ndarray, noise: BatchNoise, *, scaled: bool
 ) -> np.ndarray:
     """Masking noise (Vincent et al., 2010): a fraction `rate` of the values, chosen at
     random, set to `fill`."""
-    return np.where(rng.random(x.shape) < rate, fill, x).astype(np.float32)
+    masked = noise.uniform(x.shape[1:]) < options.rate
+    return np.where(masked, np.float32(options.fill), x).astype(np.float32)
 
 
-def corrupt(name: str, x: np.ndarray, rng: np.random.Generator, **options) -> np.ndarray:
-    """Applies the corruption `name` with `options` (e.g. std=0.5) to x [batch, ...].
+@dataclasses.dataclass(frozen=True)
+class Corruption:
+    """A registered corruption with its options: `corruption(x, noise, scaled=)`.
 
-    Raises a ValueError naming the valid options when an option is unknown.
+    Attributes:
+      name: the registered name ("none" corrupts nothing).
+      options: its options.
     """
-    function = CORRUPTIONS.get(name)
-    valid = [p for p in inspect.signature(function).parameters if p not in ("x", "rng")]
-    unknown = sorted(set(options) - set(valid))
-    if unknown:
-        raise ValueError(
-            f"Unknown option(s) {', '.join(unknown)} for corruption {name!r}; its options: "
-            f"{', '.join(valid)}."
+
+    name: str
+    options: Options = dataclasses.field(default_factory=NoOptions)
+
+    @classmethod
+    def from_section(cls, section: Any, *, path: str = "data.corruption") -> Corruption:
+        """The corruption a `{name, **options}` mapping (or ConfigDict) names."""
+        name = section.get("name", "none") if section is not None else "none"
+        options_class = CORRUPTIONS.options(name)
+        known = ("name", *options_class.option_names())
+        unknown = [key for key in (section or {}).keys() if key not in known]
+        if unknown:
+            raise ConfigError(
+                [
+                    unknown_field_problem(f"{path}.{key}", known, f"corruption {name!r}")
+                    for key in unknown
+                ]
+            )
+        return cls(name, options_class.from_section(section, path=path))
+
+    @property
+    def is_identity(self) -> bool:
+        return self.name == "none"
+
+    def __call__(self, x: np.ndarray, noise: BatchNoise, *, scaled: bool) -> np.ndarray:
+        """Corrupts x [local rows, ...] with `noise` (for data scaled to [0, 1] if
+        `scaled`)."""
+        return CORRUPTIONS.get(self.name)(
+            self.options, np.asarray(x, np.float32), noise, scaled=scaled
         )
-    return function(np.asarray(x, np.float32), rng, **options)
+
+
+CORRUPTION_SECTION = Section(
+    "corruption",
+    doc="corruption of the training inputs for denoising (the clean data become targets)",
+    selectors=(
+        Selector(
+            "name",
+            CORRUPTIONS,
+            choice="corruption",
+            default="none",
+            doc="the corruption (aelab.data.corruptions.list_corruptions())",
+        ),
+    ),
+)
 
 
 def list_corruptions() -> list[str]:

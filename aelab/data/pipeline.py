@@ -23,6 +23,7 @@ import jax
 import numpy as np
 from jax.sharding import NamedSharding
 
+from aelab.core.options import Options, option, options_class
 from aelab.data.transforms import BatchTransform
 
 # A grain MapDataset needs a length; the training stream is, for practical purposes,
@@ -30,6 +31,37 @@ from aelab.data.transforms import BatchTransform
 _ENDLESS = 2**62
 # Keeps the evaluation noise stream (binarisation) apart from the training one.
 _EVAL_STREAM = 1
+
+
+@options_class
+class PipelineOptions(Options):
+    """`config.data` options of the input pipeline: splits, labels, batches, seed."""
+
+    train_split: str = option(
+        "train", "the split trained on (TFDS syntax: 'train', 'train[:90%]', 'train+test')"
+    )
+    eval_split: str = option("test", "the split evaluated on")
+    batch_size: int = option(
+        128, "the global training batch, split over all devices and processes", minimum=1
+    )
+    eval_batch_size: int | None = option(
+        500, "the global evaluation batch (None: batch_size)", minimum=1
+    )
+    train_labels: tuple[int, ...] | None = option(
+        None,
+        "train only on these labels, e.g. (0,): normal ECG beats (None: all)",
+        minimum=0,
+        min_length=1,
+    )
+    eval_labels: tuple[int, ...] | None = option(
+        None, "evaluate only on these labels (None: all)", minimum=0, min_length=1
+    )
+    seed: int | None = option(
+        None,
+        "the data seed: shuffling and per-batch noise (None: config.seed)",
+        minimum=0,
+        maximum=2**63 - 1,
+    )
 
 
 def select_labels(source, labels) -> np.ndarray:

@@ -13,8 +13,24 @@ import dataclasses
 
 import numpy as np
 
+from aelab.core.options import Options, option, options_class
+from aelab.data.corruptions import BatchNoise, Corruption
+
 BINARIZE_MODES = ("none", "dynamic", "threshold")
-CORRUPTION_MODES = ("none", "gaussian", "masking", "salt_and_pepper")
+
+
+@options_class
+class TransformOptions(Options):
+    """`config.data` options of the per-batch transform."""
+
+    scale: bool = option(True, "raw values -> [0, 1] (by the data set's largest raw value)")
+    binarize: str = option(
+        "none",
+        "'dynamic' (a fresh Bernoulli sample of each batch, as in the IWAE paper), "
+        "'threshold' (x > 0.5) or 'none'",
+        choices=BINARIZE_MODES,
+    )
+    flatten: bool = option(False, "reshape each example to a vector")
 
 
 def scale_to_unit_interval(x: np.ndarray, value_max: float | None) -> np.ndarray:
@@ -34,30 +50,6 @@ def binarize_threshold(x: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     return (x > threshold).astype(np.float32)
 
 
-def corrupt_gaussian(x: np.ndarray, normal_noise: np.ndarray, std: float) -> np.ndarray:
-    """Additive isotropic Gaussian noise: x + std * noise (no clipping)."""
-    return (x + np.float32(std) * normal_noise).astype(np.float32)
-
-
-def corrupt_masking(x: np.ndarray, uniform_noise: np.ndarray, fraction: float) -> np.ndarray:
-    """Masking noise: each value is set to 0 with probability `fraction`."""
-    return np.where(uniform_noise < fraction, np.float32(0), x).astype(np.float32)
-
-
-def corrupt_salt_and_pepper(
-    x: np.ndarray,
-    uniform_noise: np.ndarray,
-    coin: np.ndarray,
-    fraction: float,
-    low: np.ndarray | float,
-    high: np.ndarray | float,
-) -> np.ndarray:
-    """Salt-and-pepper noise: each value is, with probability `fraction`, set to `low`
-    or `high` (a fair coin), else kept. `low`/`high` broadcast against x."""
-    extreme = np.where(coin < 0.5, low, high)
-    return np.where(uniform_noise < fraction, extreme, x).astype(np.float32)
-
-
 @dataclasses.dataclass(frozen=True)
 class BatchTransform:
     """Turns raw records {input_key: [b, ...], "label": [b]} into a model batch
@@ -71,62 +63,16 @@ class BatchTransform:
       flatten: reshape each example to a vector (for dense models; they also accept
         unflattened inputs).
       corruption: for denoising autoencoders (Vincent et al., 2010), how "inputs" are
-        corrupted while "targets" keep the clean data: "none", "gaussian" (additive
-        noise with std `corruption_level`), "masking" (a `corruption_level` fraction of
-        values set to 0) or "salt_and_pepper" (a `corruption_level` fraction set to the
-        minimum or maximum: 0 or 1 for data scaled to [0, 1], else each example's own
-        minimum or maximum). Evaluation batches are corrupted too (with a fixed noise
-        stream), so evaluation measures denoising.
-      corruption_level: the noise std or the corrupted fraction.
+        corrupted while "targets" keep the clean data (`aelab.data.corruptions`).
+        Evaluation batches are corrupted too (with a fixed noise stream), so evaluation
+        measures denoising.
     """
 
     input_key: str
     value_max: float | None
     binarize: str = "none"
     flatten: bool = False
-    corruption: str = "none"
-    corruption_level: float = 0.0
-
-    def __post_init__(self):
-        if self.binarize not in BINARIZE_MODES:
-            raise ValueError(
-                f"config.data.binarize={self.binarize!r} is not valid; choose one of "
-                f"{', '.join(BINARIZE_MODES)}."
-            )
-        if self.corruption not in CORRUPTION_MODES:
-            raise ValueError(
-                f"config.data.corruption={self.corruption!r} is not valid; choose one of "
-                f"{', '.join(CORRUPTION_MODES)}."
-            )
-        if self.corruption != "none" and not self.corruption_level > 0:
-            raise ValueError(
-                f"config.data.corruption={self.corruption!r} needs config.data."
-                f"corruption_level > 0 (got {self.corruption_level})."
-            )
-        if self.corruption in ("masking", "salt_and_pepper") and self.corruption_level > 1:
-            raise ValueError(
-                f"config.data.corruption_level={self.corruption_level} is a fraction of "
-                f"values for {self.corruption!r} corruption; use a value in (0, 1]."
-            )
-
-    def _corrupt(
-        self, x: np.ndarray, rng: np.random.Generator, global_batch_size: int, local_rows: slice
-    ) -> np.ndarray:
-        shape = (global_batch_size, *x.shape[1:])
-        level = self.corruption_level
-        if self.corruption == "gaussian":
-            noise = rng.standard_normal(shape, dtype=np.float32)[local_rows]
-            return corrupt_gaussian(x, noise, level)
-        uniform = rng.random(shape, dtype=np.float32)[local_rows]
-        if self.corruption == "masking":
-            return corrupt_masking(x, uniform, level)
-        coin = rng.random(shape, dtype=np.float32)[local_rows]
-        axes = tuple(range(1, x.ndim))
-        if self.value_max is not None:
-            low, high = 0.0, 1.0
-        else:
-            low, high = x.min(axis=axes, keepdims=True), x.max(axis=axes, keepdims=True)
-        return corrupt_salt_and_pepper(x, uniform, coin, level, low, high)
+    corruption: Corruption = dataclasses.field(default_factory=lambda: Corruption("none"))
 
     def __call__(
         self,
@@ -149,11 +95,10 @@ class BatchTransform:
         elif self.binarize == "threshold":
             x = binarize_threshold(x)
         batch = {"inputs": x}
-        if self.corruption != "none":
-            batch = {
-                "inputs": self._corrupt(x, rng, global_batch_size, local_rows),
-                "targets": x,
-            }
+        if not self.corruption.is_identity:
+            noise = BatchNoise(rng, global_batch_size, local_rows)
+            corrupted = self.corruption(x, noise, scaled=self.value_max is not None)
+            batch = {"inputs": corrupted, "targets": x}
         if self.flatten:
             batch = {key: value.reshape(value.shape[0], -1) for key, value in batch.items()}
         if "label" in raw:
@@ -211,11 +156,12 @@ class BatchTransform:
 
 def batch_transform_from_config(data_config, info) -> BatchTransform:
     """The `BatchTransform` for `config.data` over a data set described by `info`."""
+    options = TransformOptions.from_section(data_config, path="data")
+    corruption = data_config.get("corruption") if data_config is not None else None
     return BatchTransform(
         input_key=info.input_key,
-        value_max=info.value_max if data_config.get("scale", True) else None,
-        binarize=data_config.get("binarize", "none"),
-        flatten=data_config.get("flatten", False),
-        corruption=data_config.get("corruption", "none"),
-        corruption_level=data_config.get("corruption_level", 0.0),
+        value_max=info.value_max if options.scale else None,
+        binarize=options.binarize,
+        flatten=options.flatten,
+        corruption=Corruption.from_section(corruption),
     )

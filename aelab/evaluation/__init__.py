@@ -14,15 +14,18 @@ config's `config.evals` ({name: options}):
   generation      sample grids, interpolations, latent traversals, latent scatter (PNG)
   cost            parameter count, training time and speed
 
-    from aelab.evaluation import evaluate_run
-    record = evaluate_run("runs/mnist_vae")   # writes runs/mnist_vae/results.json
+`evaluate_run("runs/mnist_vae")` writes runs/mnist_vae/results.json.
 
 Command line: `python experiments/evaluate.py --workdir=runs/mnist_vae`.
 """
 
+from aelab.core.discovery import import_submodules
+from aelab.evaluation.config_schema import CONFIG_SCHEMA, validate_config
 from aelab.evaluation.context import EvalContext, SplitData
 from aelab.evaluation.loading import TrainedRun, load_run, read_config
+from aelab.evaluation.periodic import PeriodicEvaluation, train_and_evaluate
 from aelab.evaluation.registry import (
+    EVALS_SECTION,
     EVALUATORS,
     Evaluator,
     build_evaluator,
@@ -31,24 +34,16 @@ from aelab.evaluation.registry import (
 )
 from aelab.evaluation.runner import evaluate_run, resolve_evals, run_evaluators
 
-# Importing an evaluator module registers it.
-from aelab.evaluation import (  # noqa: F401  isort: skip
-    anomaly,
-    compression,
-    cost,
-    denoising,
-    generation,
-    imputation,
-    likelihood,
-    linear_probe,
-    pca_baseline,
-    reconstruction,
-)
+# Every module of this package is imported, so a new evaluator is one new module.
+import_submodules(__name__, __path__)
 
 __all__ = [
+    "CONFIG_SCHEMA",
+    "EVALS_SECTION",
     "EVALUATORS",
     "EvalContext",
     "Evaluator",
+    "PeriodicEvaluation",
     "SplitData",
     "TrainedRun",
     "build_evaluator",
@@ -59,4 +54,6 @@ __all__ = [
     "register_evaluator",
     "resolve_evals",
     "run_evaluators",
+    "train_and_evaluate",
+    "validate_config",
 ]

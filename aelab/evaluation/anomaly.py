@@ -7,10 +7,9 @@ of the evaluation split: examples whose label is not normal are the anomalies.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
+from aelab.core.options import option, options_class
 from aelab.evaluation.image_quality import mean_squared_error
 from aelab.evaluation.likelihood import importance_sampled_log_likelihood
 from aelab.evaluation.ranking import auroc, average_precision
@@ -20,7 +19,7 @@ SCORES = ("reconstruction_error", "nll")
 
 
 @register_evaluator("anomaly")
-@dataclasses.dataclass(frozen=True)
+@options_class
 class AnomalyEvaluator(Evaluator):
     """Scores each evaluation example; anomalies are those whose label is not normal.
 
@@ -36,16 +35,21 @@ class AnomalyEvaluator(Evaluator):
       max_examples: the first this many evaluation examples (None: all).
     """
 
-    score: str = "reconstruction_error"
-    normal_labels: tuple[int, ...] | None = None
-    nll_samples: int = 100
-    max_examples: int | None = None
-
-    def __post_init__(self):
-        if self.score not in SCORES:
-            raise ValueError(
-                f"anomaly score {self.score!r} is not valid; choose one of {', '.join(SCORES)}."
-            )
+    score: str = option(
+        "reconstruction_error",
+        "the anomaly score: reconstruction error or importance-sampled NLL (VAEs)",
+        choices=SCORES,
+    )
+    normal_labels: tuple[int, ...] | None = option(
+        None,
+        "labels of normal examples (None: config.data.train_labels)",
+        minimum=0,
+        min_length=1,
+    )
+    nll_samples: int = option(100, "k for the score 'nll'", minimum=1)
+    max_examples: int | None = option(
+        None, "the first this many evaluation examples (None: all)", minimum=1
+    )
 
     def _scores(self, context, inputs: np.ndarray) -> np.ndarray:
         if self.score == "reconstruction_error":
@@ -67,7 +71,7 @@ class AnomalyEvaluator(Evaluator):
         return -estimate.log_likelihood.astype(np.float64)
 
     def __call__(self, context) -> dict[str, float]:
-        normal = self.normal_labels or context.config.data.get("train_labels")
+        normal = self.normal_labels or context.train_labels()
         if not normal:
             raise ValueError(
                 "The anomaly evaluator needs the normal labels: set "

@@ -29,6 +29,7 @@ import zlib
 import numpy as np
 from PIL import Image
 
+from aelab.core.options import option, options_class
 from aelab.evaluation.image_quality import mean_squared_error, quality_metrics
 from aelab.evaluation.registry import Evaluator, register_evaluator
 
@@ -107,7 +108,7 @@ def png_bits(images: np.ndarray, binarized: bool) -> float:
 
 
 @register_evaluator("compression")
-@dataclasses.dataclass(frozen=True)
+@options_class
 class CompressionEvaluator(Evaluator):
     """Rate and quality of the quantized code vs raw, zlib and PNG (see module doc).
 
@@ -118,14 +119,18 @@ class CompressionEvaluator(Evaluator):
         probabilities.
     """
 
-    bits: int = 8
-    max_examples: int | None = None
-    fit_examples: int = 10_000
+    bits: int = option(8, "bits per code dimension", minimum=1, maximum=16)
+    max_examples: int | None = option(None, "test examples (None: the whole split)", minimum=1)
+    fit_examples: int = option(
+        10_000,
+        "training examples that set the quantizer ranges and symbol probabilities",
+        minimum=1,
+    )
 
     def __call__(self, context) -> dict[str, float]:
         test = context.split("eval", labels=context.eval_labels(), max_examples=self.max_examples)
         train = context.split(
-            "train", labels=context.config.data.get("train_labels"), max_examples=self.fit_examples
+            "train", labels=context.train_labels(), max_examples=self.fit_examples
         )
         calls = context.model_calls
         train_codes = calls.codes(train.inputs)

@@ -15,7 +15,7 @@ import jax
 import numpy as np
 
 from aelab.data import load_split
-from aelab.data.pipeline import ProcessSlice, eval_batches
+from aelab.data.pipeline import PipelineOptions, ProcessSlice, eval_batches
 from aelab.evaluation.loading import TrainedRun
 from aelab.evaluation.model_calls import ModelCalls
 from aelab.training.seeds import data_seed
@@ -128,10 +128,7 @@ class EvalContext:
           labels: keep only examples with these labels; None keeps all.
           max_examples: the first this many (after label selection); None: all.
         """
-        names = {
-            "eval": self.config.data.get("eval_split", "test"),
-            "train": self.config.data.get("train_split", "train"),
-        }
+        names = {"eval": self.pipeline.eval_split, "train": self.pipeline.train_split}
         if which not in names:
             raise ValueError(f"split {which!r} is not valid; choose eval or train.")
         labels = None if labels is None else tuple(int(label) for label in labels)
@@ -142,9 +139,18 @@ class EvalContext:
             )
         return self._splits[key]
 
+    @property
+    def pipeline(self) -> PipelineOptions:
+        """The run's `config.data` pipeline options (splits, labels, batches)."""
+        return PipelineOptions.from_section(self.config.data, path="data")
+
     def eval_labels(self):
         """The labels the run evaluates on (config.data.eval_labels; None: all)."""
-        return self.config.data.get("eval_labels")
+        return self.pipeline.eval_labels
+
+    def train_labels(self):
+        """The labels the run trained on (config.data.train_labels; None: all)."""
+        return self.pipeline.train_labels
 
     def rng(self, name: str) -> np.random.Generator:
         """A NumPy generator for the evaluator `name`, the same on every run."""

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 
 import numpy as np
 
+from aelab.core.options import options_class
 from aelab.data import load_split
-from aelab.data.pipeline import select_labels
+from aelab.data.pipeline import PipelineOptions, select_labels
 from aelab.evaluation.registry import Evaluator, register_evaluator
 from aelab.training.metric_writer import read_metrics
 from aelab.training.state import parameter_count
@@ -17,12 +17,13 @@ from aelab.training.state import parameter_count
 
 def train_examples(config) -> int:
     """The number of training examples the run drew from (after label selection)."""
-    source, _ = load_split(config.data, config.data.get("train_split", "train"))
-    return len(select_labels(source, config.data.get("train_labels")))
+    pipeline = PipelineOptions.from_section(config.data, path="data")
+    source, _ = load_split(config.data, pipeline.train_split)
+    return len(select_labels(source, pipeline.train_labels))
 
 
 @register_evaluator("cost")
-@dataclasses.dataclass(frozen=True)
+@options_class
 class CostEvaluator(Evaluator):
     """Metrics: parameter_count; and, when the run's records have them: train_seconds
     (training wall time up to the evaluated checkpoint, evaluations excluded), step,

@@ -16,16 +16,15 @@ Image data gives image grids; time series give line plots (samples and scatter o
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
+from aelab.core.options import option, options_class
 from aelab.evaluation.registry import Evaluator, register_evaluator
 from aelab.visualization import image_grid, save_png, series_panel
 
 
 @register_evaluator("generation")
-@dataclasses.dataclass(frozen=True)
+@options_class
 class GenerationEvaluator(Evaluator):
     """Writes the pictures in the module docstring; metrics: num_plots and
     code_std_mean (the mean over code dimensions of the codes' standard deviation).
@@ -37,12 +36,12 @@ class GenerationEvaluator(Evaluator):
       scatter_examples: examples in latent_scatter.png.
     """
 
-    num_samples: int = 64
-    num_interpolations: int = 8
-    interpolation_steps: int = 10
-    max_traversal_dims: int = 10
-    traversal_steps: int = 9
-    scatter_examples: int = 5000
+    num_samples: int = option(64, "prior samples in samples.png", minimum=1)
+    num_interpolations: int = option(8, "rows of interpolations.png", minimum=1)
+    interpolation_steps: int = option(10, "columns of interpolations.png", minimum=2)
+    max_traversal_dims: int = option(10, "rows of traversals.png", minimum=1)
+    traversal_steps: int = option(9, "columns of traversals.png", minimum=2)
+    scatter_examples: int = option(5000, "examples in latent_scatter.png", minimum=1)
 
     def __call__(self, context) -> dict[str, float]:
         data = context.split("eval", labels=context.eval_labels())

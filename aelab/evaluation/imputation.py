@@ -8,10 +8,9 @@ baseline fills each missing value with the training mean of its dimension.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
+from aelab.core.options import option, options_class
 from aelab.evaluation.registry import Evaluator, register_evaluator
 
 MASKS = ("random", "block")
@@ -50,7 +49,7 @@ def impute(reconstruct, inputs: np.ndarray, missing: np.ndarray, fill: np.ndarra
 
 
 @register_evaluator("imputation")
-@dataclasses.dataclass(frozen=True)
+@options_class
 class ImputationEvaluator(Evaluator):
     """Mean squared error over the missing values only: model_mse (iterative model
     filling), mean_fill_mse (training mean per dimension), and their ratio mse_ratio
@@ -64,16 +63,23 @@ class ImputationEvaluator(Evaluator):
       max_examples: the first this many evaluation examples (None: all).
     """
 
-    mask: str = "random"
-    fraction: float = 0.5
-    iterations: int = 10
-    fit_examples: int = 10_000
-    max_examples: int | None = None
+    mask: str = option("random", "which values go missing (see missing_mask)", choices=MASKS)
+    fraction: float = option(
+        0.5,
+        "the fraction of values (or of the first axis, for block) missing",
+        above=0.0,
+        below=1.0,
+    )
+    iterations: int = option(10, "reconstruction passes of the model filling", minimum=1)
+    fit_examples: int = option(10_000, "training examples for the per-dimension mean", minimum=1)
+    max_examples: int | None = option(
+        None, "the first this many evaluation examples (None: all)", minimum=1
+    )
 
     def __call__(self, context) -> dict[str, float]:
         data = context.split("eval", labels=context.eval_labels(), max_examples=self.max_examples)
         train = context.split(
-            "train", labels=context.config.data.get("train_labels"), max_examples=self.fit_examples
+            "train", labels=context.train_labels(), max_examples=self.fit_examples
         )
         inputs = data.inputs
         missing = missing_mask(inputs.shape, self.mask, self.fraction, context.rng("imputation"))

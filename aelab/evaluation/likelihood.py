@@ -30,6 +30,7 @@ import numpy as np
 from absl import logging
 from flax import nnx
 
+from aelab.core.options import option, options_class
 from aelab.evaluation.registry import Evaluator, register_evaluator
 from aelab.objectives.bounds import log_importance_weights
 from aelab.training.state import merge_model
@@ -178,7 +179,7 @@ def active_units(posterior_means: np.ndarray, threshold: float = 0.01) -> int:
 
 
 @register_evaluator("likelihood")
-@dataclasses.dataclass(frozen=True)
+@options_class
 class LikelihoodEvaluator(Evaluator):
     """Importance-sampled NLL with k samples, ELBO, bits/dim and active units.
 
@@ -199,12 +200,20 @@ class LikelihoodEvaluator(Evaluator):
       active_threshold: the active-units variance threshold (the paper's 10^-2).
     """
 
-    num_samples: int = 5000
-    max_examples: int | None = None
-    batch_size: int = 100
-    samples_per_chunk: int | None = None
-    examples_per_call: int = 1000
-    active_threshold: float = 0.01
+    num_samples: int = option(5000, "k importance samples (the IWAE paper uses 5,000)", minimum=1)
+    max_examples: int | None = option(
+        None, "evaluate the first this many examples (None: the whole split)", minimum=1
+    )
+    batch_size: int = option(100, "examples per batch (memory and speed only)", minimum=1)
+    samples_per_chunk: int | None = option(
+        None, "samples per scan step (None: about 5,000 decoded rows a step)", minimum=1
+    )
+    examples_per_call: int = option(
+        1000, "examples per host call (progress is logged between calls)", minimum=1
+    )
+    active_threshold: float = option(
+        0.01, "the active-units variance threshold (the paper's 10^-2)", minimum=0.0
+    )
 
     def __call__(self, context) -> dict[str, float]:
         if not context.model_calls.is_variational:

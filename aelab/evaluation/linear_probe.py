@@ -3,7 +3,6 @@ PCA codes of the same size."""
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 
 import numpy as np
@@ -13,6 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from aelab.core.options import option, options_class
 from aelab.evaluation.registry import Evaluator, register_evaluator
 
 
@@ -38,7 +38,7 @@ def probe_accuracy(
 
 
 @register_evaluator("linear_probe")
-@dataclasses.dataclass(frozen=True)
+@options_class
 class LinearProbeEvaluator(Evaluator):
     """Logistic-regression accuracy on the model's codes (a VAE's posterior means), on
     the raw inputs, and on PCA codes with as many components as the model's code.
@@ -53,10 +53,12 @@ class LinearProbeEvaluator(Evaluator):
       max_iter: solver iterations.
     """
 
-    fit_examples: int = 10_000
-    max_examples: int | None = None
-    regularization: float = 1.0
-    max_iter: int = 1000
+    fit_examples: int = option(10_000, "training examples the probes are fitted on", minimum=2)
+    max_examples: int | None = option(None, "test examples (None: the whole split)", minimum=1)
+    regularization: float = option(
+        1.0, "inverse L2 strength C of the logistic regression", above=0.0
+    )
+    max_iter: int = option(1000, "solver iterations", minimum=1)
 
     def __call__(self, context) -> dict[str, float]:
         test = context.split("eval", max_examples=self.max_examples)

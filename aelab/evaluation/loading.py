@@ -21,7 +21,11 @@ from absl import logging
 from flax import nnx
 
 from aelab.models import build_model
-from aelab.training.checkpointing import Checkpointer, abstract_with_shardings
+from aelab.training.checkpointing import (
+    Checkpointer,
+    CheckpointOptions,
+    abstract_with_shardings,
+)
 from aelab.training.experiment import RunSpec, build_run_spec
 from aelab.training.optimizers import build_optimizer
 from aelab.training.state import TrainState, merge_model, split_model
@@ -102,11 +106,12 @@ def _open_checkpoints(workdir: str, config) -> Checkpointer:
             f"No checkpoints in {directory}: the run has not saved one yet (checkpoints are "
             "written every config.train.checkpoint_every steps and at the end)."
         )
+    options = CheckpointOptions.from_section(config.train, path="train")
     return Checkpointer(
         directory,
-        keep=int(config.train.get("keep_checkpoints", 2)),
-        best_metric=config.train.get("best_metric", "eval/loss"),
-        best_mode=config.train.get("best_mode", "min"),
+        keep=options.keep_checkpoints,
+        best_metric=options.best_metric,
+        best_mode=options.best_mode,
         async_save=False,
     )
 

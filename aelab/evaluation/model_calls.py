@@ -12,6 +12,7 @@ import jax
 import numpy as np
 from flax import nnx
 
+from aelab.core.contract import is_latent_variable_model
 from aelab.training.state import merge_model
 
 
@@ -79,7 +80,8 @@ class ModelCalls:
 
     @property
     def is_variational(self) -> bool:
-        return bool(getattr(self.model(), "is_variational", False))
+        """Whether the model is a latent-variable model (`aelab.core.contract`)."""
+        return is_latent_variable_model(self.model())
 
     def encode(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(code or posterior mean [n, *latent], posterior log-variance or None)."""

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 from sklearn.decomposition import PCA
 
+from aelab.core.options import option, options_class
 from aelab.evaluation.image_quality import quality_metrics
 from aelab.evaluation.registry import Evaluator, register_evaluator
 from aelab.visualization import image_grid, save_png
@@ -32,7 +31,7 @@ def pca_reconstruction(
 
 
 @register_evaluator("pca")
-@dataclasses.dataclass(frozen=True)
+@options_class
 class PcaBaselineEvaluator(Evaluator):
     """The model's reconstruction error next to PCA's with as many components as the
     model's code has values, fitted on training examples.
@@ -47,13 +46,13 @@ class PcaBaselineEvaluator(Evaluator):
       max_examples: test examples (None: the whole split).
     """
 
-    fit_examples: int = 20_000
-    max_examples: int | None = None
+    fit_examples: int = option(20_000, "training examples PCA is fitted on", minimum=1)
+    max_examples: int | None = option(None, "test examples (None: the whole split)", minimum=1)
 
     def __call__(self, context) -> dict[str, float]:
         test = context.split("eval", labels=context.eval_labels(), max_examples=self.max_examples)
         train = context.split(
-            "train", labels=context.config.data.get("train_labels"), max_examples=self.fit_examples
+            "train", labels=context.train_labels(), max_examples=self.fit_examples
         )
         code_size = context.model_calls.codes(test.inputs[:1]).shape[1]
         pca_images, explained = pca_reconstruction(

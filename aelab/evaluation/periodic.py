@@ -5,18 +5,24 @@ that evaluator runs on the current weights; its metrics are logged as
 "evals/<evaluator>/<metric>" with the step's other evaluation metrics, and the entry is
 added to `workdir/results.json` (with the training time so far), so a run records its
 own metric-vs-time curve. Data are loaded once and kept between evaluations.
+
+`PeriodicEvaluation` is the training loop's `EvaluationHook`; `train_and_evaluate`
+trains with it.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import jax
 import numpy as np
 
 from aelab.evaluation.loading import TrainedRun
-from aelab.evaluation.registry import build_evaluator
+from aelab.evaluation.registry import EVALS_SECTION, SchedulingOptions
 from aelab.evaluation.runner import evaluate_trained_run, resolve_evals, write_results
+from aelab.training import TrainCallback, train
+from aelab.training.loop import LoopOptions
 
 
 def _host_copy(tree):
@@ -24,36 +30,54 @@ def _host_copy(tree):
     return jax.tree.map(lambda a: np.asarray(a.addressable_data(0)), tree)
 
 
+def scheduled_evals(config) -> dict[str, int]:
+    """{evaluator: every} of the `config.evals` entries with every > 0."""
+    evals = resolve_evals(config)
+    return {
+        name: every
+        for name, options in evals.items()
+        if (every := SchedulingOptions.from_section(options, path=f"evals.{name}").every) > 0
+    }
+
+
+def schedule_problems(config) -> list[str]:
+    """Scheduled evaluators must run at evaluation steps: every % train.eval_every == 0."""
+    eval_every = LoopOptions.from_section(config.train, path="train").eval_every
+    return [
+        f"config.evals.{name}.every={every} is not valid: must be a multiple of "
+        f"config.train.eval_every={eval_every} (evaluators run at evaluation steps)."
+        for name, every in scheduled_evals(config).items()
+        if eval_every <= 0 or every % eval_every
+    ]
+
+
 class PeriodicEvaluation:
-    """Runs the scheduled evaluators of `config.evals` for the training loop.
+    """Runs the scheduled evaluators of `config.evals` for the training loop (an
+    `aelab.training.EvaluationHook`).
 
     Args:
       config: the run's config.
-      workdir: the run's work directory.
-      graphdef: the model's graph definition.
-      spec: the run's `RunSpec`.
-      is_chief: whether this process writes files.
     """
 
-    def __init__(self, config, workdir: str, graphdef, spec, *, is_chief: bool):
-        evals = resolve_evals(config)
-        eval_every = int(config.train.get("eval_every", 0))
+    sections = (EVALS_SECTION,)
+
+    def __init__(self, config):
+        self.config = config
         self.every: dict[str, int] = {}
-        for name, options in evals.items():
-            every = int(options.get("every") or 0)
-            if every <= 0:
-                continue
-            if eval_every <= 0 or every % eval_every:
-                raise ValueError(
-                    f"config.evals.{name}.every={every} must be a multiple of "
-                    f"config.train.eval_every={eval_every}: evaluators run at evaluation steps."
-                )
-            build_evaluator(name, options)  # bad options fail before training starts
-            self.every[name] = every
-        self.evals = {name: evals[name] for name in self.every}
-        self.config, self.workdir, self.graphdef, self.spec = config, workdir, graphdef, spec
-        self.is_chief = is_chief
+        self.evals: dict[str, dict] = {}
         self._split_cache: dict = {}
+        self.workdir = self.graphdef = self.spec = None
+        self.is_chief = True
+
+    def problems(self, config) -> list[str]:
+        return schedule_problems(config)
+
+    def start(self, *, workdir: str, graphdef, spec, is_chief: bool) -> None:
+        """Reads the schedule (the config is valid by now) and the run's model."""
+        self.workdir, self.graphdef, self.spec, self.is_chief = workdir, graphdef, spec, is_chief
+        self.every = scheduled_evals(self.config)
+        evals = resolve_evals(self.config)
+        self.evals = {name: evals[name] for name in self.every}
 
     def __call__(
         self, step: int, state, *, is_last: bool, train_seconds: float
@@ -87,3 +111,26 @@ class PeriodicEvaluation:
         if self.is_chief:
             write_results(self.workdir, entry)
         return {f"evals/{name}": value for name, value in entry["metrics"].items()}
+
+
+def train_and_evaluate(
+    config,
+    workdir: str,
+    *,
+    callbacks: Sequence[TrainCallback] = (),
+    config_mismatch: str = "error",
+) -> dict[str, float]:
+    """Trains `config` into `workdir` (`aelab.training.train`), running the evaluators of
+    `config.evals` that have `every > 0` during training; the whole config, `evals`
+    included, is checked before anything is written.
+
+    Returns the last evaluation metrics. See `aelab.training.train` for the arguments
+    and errors.
+    """
+    return train(
+        config,
+        workdir,
+        callbacks=callbacks,
+        config_mismatch=config_mismatch,
+        evaluation=PeriodicEvaluation(config),
+    )

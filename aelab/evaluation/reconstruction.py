@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
-
+from aelab.core.options import option, options_class
 from aelab.evaluation.image_quality import mean_squared_error, per_class_means, quality_metrics
 from aelab.evaluation.registry import Evaluator, register_evaluator
 
 
 @register_evaluator("reconstruction")
-@dataclasses.dataclass(frozen=True)
+@options_class
 class ReconstructionEvaluator(Evaluator):
     """Reconstruction quality on the evaluation split (a VAE decodes its posterior mean;
     the reconstruction is the likelihood's mean, e.g. pixel probabilities).
@@ -22,7 +21,9 @@ class ReconstructionEvaluator(Evaluator):
       max_examples: the first this many examples (None: the whole split).
     """
 
-    max_examples: int | None = None
+    max_examples: int | None = option(
+        None, "the first this many evaluation examples (None: all)", minimum=1
+    )
 
     def __call__(self, context) -> dict[str, float]:
         data = context.split("eval", labels=context.eval_labels(), max_examples=self.max_examples)

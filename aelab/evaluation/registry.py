@@ -1,36 +1,49 @@
-"""What an evaluator is, and the registry that builds them by name from `config.evals`.
+"""What an evaluator is, the registry that builds them by name, and `config.evals`.
 
-An evaluator is a frozen dataclass whose fields are its options (with defaults) and
-whose `__call__(context)` measures a trained model and returns a flat dict of metrics
+An evaluator is a frozen dataclass of declared options (`aelab.core.options`) whose
+`__call__(context)` measures a trained model and returns a flat dict of metrics
 ({name: float}); it may write plots through `context.plot_path(...)`. In a config:
 
     config.evals.likelihood = dict(num_samples=5000)
     config.evals.reconstruction = dict(every=10_000)
 
-Every entry may also carry `every`: run it every that many training steps inside the
-training loop as well (0, the default: only when `experiments/evaluate.py` runs).
+Every entry may also carry `every` (`SchedulingOptions`): run it every that many
+training steps inside the training loop as well (0, the default: only when
+`experiments/evaluate.py` runs).
 """
 
 from __future__ import annotations
 
 import abc
-import dataclasses
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from aelab.registry import Registry
-
-if TYPE_CHECKING:
-    from aelab.evaluation.context import EvalContext
+from aelab.core.options import Options, option, options_class
+from aelab.core.registry import Registry
+from aelab.core.schema import KeyedSection
+from aelab.evaluation.context import EvalContext
 
 EVALUATORS: Registry[type[Evaluator]] = Registry("evaluator")
 
-# Options every `config.evals` entry may have that belong to the caller, not the evaluator.
-SCHEDULING_OPTIONS = ("every",)
+
+@options_class
+class SchedulingOptions(Options):
+    """What every `config.evals` entry may carry besides the evaluator's own options."""
+
+    every: int = option(
+        0,
+        "also run every this many training steps (a multiple of train.eval_every) and at "
+        "the end of training (0: only in experiments/evaluate.py)",
+        minimum=0,
+    )
 
 
-class Evaluator(abc.ABC):
-    """Base class of evaluators (subclasses are frozen dataclasses of options)."""
+SCHEDULING_OPTIONS = SchedulingOptions.option_names()
+
+
+@options_class
+class Evaluator(Options, abc.ABC):
+    """Base class of evaluators: their fields are their options."""
 
     @abc.abstractmethod
     def __call__(self, context: EvalContext) -> dict[str, float]:
@@ -38,13 +51,25 @@ class Evaluator(abc.ABC):
 
 
 def register_evaluator(name: str):
-    """Class decorator registering an evaluator under `name` (its `config.evals` key)."""
+    """Class decorator registering an evaluator (its own options class) under `name`,
+    its `config.evals` key."""
 
     def decorator(cls):
-        EVALUATORS.register(name)(cls)
+        EVALUATORS.register(name, options=cls)(cls)
+        cls.component = f"evaluator {name!r}"
         return cls
 
     return decorator
+
+
+EVALS_SECTION = KeyedSection(
+    "evals",
+    doc="evaluators: {name: options}, run by experiments/evaluate.py (and during training "
+    "with every > 0)",
+    registry=EVALUATORS,
+    extra=SchedulingOptions,
+    default_entries={name: {"every": 0} for name in ("reconstruction", "generation", "cost")},
+)
 
 
 def plain_value(value: Any) -> Any:
@@ -60,21 +85,18 @@ def plain_value(value: Any) -> Any:
 
 
 def build_evaluator(name: str, options: Mapping | None = None) -> Evaluator:
-    """The evaluator `name` with `options` (its `config.evals` entry).
+    """The evaluator `name` with `options` (its `config.evals` entry; `every` is the
+    caller's and ignored here).
 
-    Raises an error listing the valid names for an unknown evaluator, and the valid
-    options for an unknown option.
+    Raises:
+      UnknownNameError: an unknown evaluator (the message lists the valid names).
+      ConfigError: an unknown option (the message lists the valid ones) or a bad value.
     """
     cls = EVALUATORS.get(name)
-    options = dict(plain_value(options or {}))
-    fields = [f.name for f in dataclasses.fields(cls)]
-    unknown = sorted(set(options) - set(fields) - set(SCHEDULING_OPTIONS))
-    if unknown:
-        raise ValueError(
-            f"Unknown option(s) {', '.join(unknown)} for evaluator {name!r} in config.evals; "
-            f"its options: {', '.join(fields + list(SCHEDULING_OPTIONS))}."
-        )
-    return cls(**{k: v for k, v in options.items() if k not in SCHEDULING_OPTIONS})
+    options = {
+        k: v for k, v in dict(plain_value(options or {})).items() if k not in SCHEDULING_OPTIONS
+    }
+    return cls.from_section(options, path=f"evals.{name}", strict=True)
 
 
 def list_evaluators() -> list[str]:

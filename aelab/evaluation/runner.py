@@ -31,17 +31,15 @@ from aelab.evaluation.loading import (
     list_checkpoint_steps,
     load_run,
 )
-from aelab.evaluation.registry import EVALUATORS, build_evaluator, plain_value
+from aelab.evaluation.registry import EVALS_SECTION, EVALUATORS, build_evaluator, plain_value
 from aelab.training.log_filter import quiet_library_info_logs
 
 RESULTS_FILE = "results.json"
 
 
 def default_evals() -> dict[str, dict]:
-    """The evaluators of `aelab.defaults.base_config()`."""
-    from aelab.defaults import base_config
-
-    return plain_value(base_config().evals)
+    """The evaluators of `aelab.config.base_config()`."""
+    return plain_value(EVALS_SECTION.defaults({}))
 
 
 def resolve_evals(

@@ -6,23 +6,30 @@
 >>> model = models.build_model(config.model, input_shape=(28, 28, 1),
 ...                            output_shape=(28, 28, 1), rngs=nnx.Rngs(0))
 
-Every model follows the interface in `aelab.models.interface` (`encode`, `decode`,
-`__call__`). To add one, see docs/adding_a_model.md.
+Every model follows the contract of `aelab.core.contract` (`encode`, `decode`,
+`reconstruct`, `__call__`; VAEs also the latent-variable hooks) and declares its options
+(a `ModelOptions` subclass) when it registers. Every module of this package is imported
+here, so a new model is one new module; see docs/adding_a_model.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from flax import nnx
-
+from aelab.core.contract import Encoding, ModelOutput
+from aelab.core.discovery import import_submodules
 from aelab.models.autoencoder import Autoencoder, GaussianVAE
-from aelab.models.interface import Encoding, ModelOutput
-from aelab.models.registry import MODELS, register_model, tiny_objective_config, tiny_setup
+from aelab.models.layers import Decoder
+from aelab.models.registry import (
+    MODEL_SECTION,
+    MODELS,
+    ModelOptions,
+    build_model,
+    model_options,
+    register_model,
+    tiny_objective_config,
+    tiny_setup,
+)
 
-# Importing these modules registers their models.
-from aelab.models import families as _families  # noqa: F401  isort: skip
-from aelab.models import two_layer_vae as _two_layer_vae  # noqa: F401  isort: skip
+import_submodules(__name__, __path__)
 
 
 def list_models() -> list[str]:
@@ -30,35 +37,18 @@ def list_models() -> list[str]:
     return MODELS.names()
 
 
-def build_model(
-    config,
-    input_shape: Sequence[int],
-    output_shape: Sequence[int] | None = None,
-    *,
-    rngs: nnx.Rngs,
-) -> nnx.Module:
-    """Builds the model named `config.name`.
-
-    Args:
-      config: the `config.model` ConfigDict (name plus the family's fields).
-      input_shape: shape of one example, e.g. (28, 28, 1).
-      output_shape: shape of the decoder output for one example; defaults to
-        `input_shape` (one distribution parameter per data dimension).
-      rngs: initialisation randomness.
-    """
-    builder = MODELS.get(config.name)
-    output_shape = tuple(input_shape) if output_shape is None else tuple(output_shape)
-    return builder(config, tuple(input_shape), output_shape, rngs)
-
-
 __all__ = [
     "MODELS",
+    "MODEL_SECTION",
     "Autoencoder",
+    "Decoder",
     "Encoding",
     "GaussianVAE",
+    "ModelOptions",
     "ModelOutput",
     "build_model",
     "list_models",
+    "model_options",
     "register_model",
     "tiny_objective_config",
     "tiny_setup",

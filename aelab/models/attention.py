@@ -9,14 +9,7 @@ tokens, appends one learned query token per output patch, runs a transformer ove
 and projects each query token back to the pixels of its patch (as the MAE decoder does
 with its mask tokens).
 
-Config fields (`config.model`):
-  patch_size: side of a square patch; must divide the image height and width.
-  embed_dim: token width (default 64); num_heads: attention heads (default 4; must
-    divide embed_dim); mlp_ratio: MLP hidden width / embed_dim (default 2).
-  num_layers: encoder blocks (default 2); decoder_layers: decoder blocks (default
-    num_layers).
-  pooling: "tokens" (default) or "mean"; num_latent_tokens: latent tokens (default 1).
-  dropout_rate: dropout after attention and MLP (default 0).
+Options (`config.model`): `ViTOptions` below.
 """
 
 from __future__ import annotations
@@ -27,7 +20,40 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from aelab.core.options import option, options_class
+from aelab.models.layers import Decoder
+from aelab.models.registry import ModelOptions
+
 POOLING_MODES = ("tokens", "mean")
+
+
+@options_class
+class ViTOptions(ModelOptions):
+    """`config.model` of the vit family."""
+
+    patch_size: int = option(
+        4, "side of a square patch; must divide the image height and width", minimum=1
+    )
+    embed_dim: int = option(64, "token width", minimum=1)
+    num_heads: int = option(4, "attention heads (must divide embed_dim)", minimum=1)
+    mlp_ratio: float = option(2.0, "MLP hidden width / embed_dim", above=0.0)
+    num_layers: int = option(2, "encoder transformer blocks", minimum=0)
+    decoder_layers: int | None = option(
+        None, "decoder transformer blocks (None: num_layers)", minimum=0
+    )
+    pooling: str = option(
+        "tokens",
+        "where the code is read: learned latent 'tokens' or the 'mean' of the patch tokens",
+        choices=POOLING_MODES,
+    )
+    num_latent_tokens: int = option(1, "latent tokens", minimum=1)
+    dropout_rate: float = option(0.0, "dropout after attention and MLP", minimum=0.0, below=1.0)
+
+    def check(self):
+        if self.embed_dim % self.num_heads:
+            yield "num_heads", f"must divide config.model.embed_dim={self.embed_dim}"
+
+
 _POSITION_INIT_STD = 0.02
 
 
@@ -101,14 +127,14 @@ class TransformerBlock(nnx.Module):
         return x + self._drop(h, train, rngs)
 
 
-def _blocks(dim: int, depth: int, config, rngs: nnx.Rngs) -> nnx.List:
+def _blocks(dim: int, depth: int, options: ViTOptions, rngs: nnx.Rngs) -> nnx.List:
     return nnx.List(
         [
             TransformerBlock(
                 dim,
-                num_heads=config.get("num_heads", 4),
-                mlp_ratio=config.get("mlp_ratio", 2.0),
-                dropout_rate=config.get("dropout_rate", 0.0),
+                num_heads=options.num_heads,
+                mlp_ratio=options.mlp_ratio,
+                dropout_rate=options.dropout_rate,
                 rngs=rngs,
             )
             for _ in range(depth)
@@ -119,17 +145,14 @@ def _blocks(dim: int, depth: int, config, rngs: nnx.Rngs) -> nnx.List:
 class ViTEncoder(nnx.Module):
     """[batch, H, W, C] -> [batch, out_features] via patch tokens and a transformer."""
 
-    def __init__(self, input_shape: Sequence[int], out_features: int, *, config, rngs: nnx.Rngs):
-        self.patch_size = config.patch_size
+    def __init__(
+        self, input_shape: Sequence[int], out_features: int, *, options: ViTOptions, rngs: nnx.Rngs
+    ):
+        self.patch_size = options.patch_size
         num_patches = _check_patches(input_shape, self.patch_size)
-        dim = config.get("embed_dim", 64)
-        self.pooling = config.get("pooling", "tokens")
-        if self.pooling not in POOLING_MODES:
-            raise ValueError(
-                f"config.model.pooling={self.pooling!r} is not valid; choose one of "
-                f"{', '.join(POOLING_MODES)}."
-            )
-        self.num_latent_tokens = config.get("num_latent_tokens", 1)
+        dim = options.embed_dim
+        self.pooling = options.pooling
+        self.num_latent_tokens = options.num_latent_tokens
         channels = input_shape[-1]
         self.embed = nnx.Linear(self.patch_size**2 * channels, dim, rngs=rngs)
         self.position = _learned_tokens(rngs, num_patches, dim)
@@ -138,7 +161,7 @@ class ViTEncoder(nnx.Module):
             pooled = self.num_latent_tokens * dim
         else:
             pooled = dim
-        self.blocks = _blocks(dim, config.get("num_layers", 2), config, rngs)
+        self.blocks = _blocks(dim, options.num_layers, options, rngs)
         self.norm = nnx.LayerNorm(dim, rngs=rngs)
         self.out = nnx.Linear(pooled, out_features, rngs=rngs)
 
@@ -158,22 +181,29 @@ class ViTEncoder(nnx.Module):
         return self.out(pooled)
 
 
-class ViTDecoder(nnx.Module):
+class ViTDecoder(Decoder):
     """[batch, latent_dim] -> [batch, H, W, out_channels]: latent tokens plus one learned
     query per output patch through a transformer; each query becomes its patch."""
 
-    def __init__(self, latent_dim: int, output_shape: Sequence[int], *, config, rngs: nnx.Rngs):
-        self.patch_size = config.patch_size
+    def __init__(
+        self,
+        latent_dim: int,
+        output_shape: Sequence[int],
+        *,
+        options: ViTOptions,
+        rngs: nnx.Rngs,
+    ):
+        self.patch_size = options.patch_size
         num_patches = _check_patches(output_shape, self.patch_size)
         height, width, out_channels = output_shape
         self.output_hw = (height, width)
-        dim = config.get("embed_dim", 64)
-        self.num_latent_tokens = config.get("num_latent_tokens", 1)
+        dim = options.embed_dim
+        self.num_latent_tokens = options.num_latent_tokens
         self.dim = dim
         self.project = nnx.Linear(latent_dim, self.num_latent_tokens * dim, rngs=rngs)
         self.queries = _learned_tokens(rngs, num_patches, dim)
-        depth = config.get("decoder_layers", config.get("num_layers", 2))
-        self.blocks = _blocks(dim, depth, config, rngs)
+        depth = options.num_layers if options.decoder_layers is None else options.decoder_layers
+        self.blocks = _blocks(dim, depth, options, rngs)
         self.norm = nnx.LayerNorm(dim, rngs=rngs)
         self.out = nnx.Linear(dim, self.patch_size**2 * out_channels, rngs=rngs)
 

@@ -1,4 +1,8 @@
-"""Any encoder/decoder pair as a deterministic autoencoder or as a Gaussian VAE."""
+"""Any encoder/decoder pair as a deterministic autoencoder or as a Gaussian VAE.
+
+Both follow the model contract of `aelab.core.contract` (`GaussianVAE` with the
+latent-variable hooks).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,12 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from aelab.models.interface import Encoding, ModelOutput
+from aelab.core.contract import Encoding, ModelOutput
+from aelab.core.distributions import (
+    gaussian_kl_per_dimension,
+    gaussian_log_density,
+    standard_normal_log_density,
+)
 
 
 class Autoencoder(nnx.Module):
@@ -20,8 +29,6 @@ class Autoencoder(nnx.Module):
     training mode: `decoder(z, train=, rngs=, inputs=x)`. In evaluation mode, and in
     `decode(z)`, it runs on its own predictions.
     """
-
-    is_variational = False
 
     def __init__(self, encoder: nnx.Module, decoder: nnx.Module, latent_dim: int):
         self.encoder = encoder
@@ -45,7 +52,7 @@ class Autoencoder(nnx.Module):
     ) -> jax.Array:
         """Decodes `z` as the reconstruction of `x` [batch, *input_shape] (teacher forcing
         for decoders that condition on their inputs, in training mode)."""
-        if train and getattr(self.decoder, "conditions_on_inputs", False):
+        if train and self.decoder.conditions_on_inputs:
             return self.decoder(z, train=train, rngs=rngs, inputs=x)
         return self.decode(z, train=train, rngs=rngs)
 
@@ -61,13 +68,13 @@ class Autoencoder(nnx.Module):
 
 
 class GaussianVAE(Autoencoder):
-    """A VAE with a diagonal Gaussian posterior q(z|x) = N(mean, exp(log_var)).
+    """A VAE with a diagonal Gaussian posterior q(z|x) = N(mean, exp(log_var)) and the
+    prior N(0, I).
 
-    The encoder maps [batch, *input_shape] -> [batch, 2 * latent_dim] (mean, log-variance);
-    the prior is N(0, I).
+    The encoder maps [batch, *input_shape] -> [batch, 2 * latent_dim] (mean, log-variance).
     """
 
-    is_variational = True
+    num_stochastic_layers = 1
 
     def encode(
         self, x: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None
@@ -95,6 +102,44 @@ class GaussianVAE(Autoencoder):
     def sample_prior(self, rngs: nnx.Rngs, num_samples: int) -> jax.Array:
         """Codes drawn from the prior N(0, I): [num_samples, latent_dim]."""
         return jax.random.normal(rngs.sample(), (num_samples, self.latent_dim))
+
+    @staticmethod
+    def kl_terms(output: ModelOutput) -> jax.Array:
+        """The analytic KL(q(z|x) || N(0, I)) of each latent dimension: [batch, latent]."""
+        return gaussian_kl_per_dimension(output.encoding.mean, output.encoding.log_var)
+
+    def log_importance_weights(
+        self,
+        x: jax.Array,
+        likelihood,
+        *,
+        rngs: nnx.Rngs,
+        num_samples: int,
+        train: bool = False,
+    ) -> jax.Array:
+        """log w = log p(x|z) + log p(z) - log q(z|x) for `num_samples` posterior samples.
+
+        Args:
+          x: [batch, *data_shape] data (the decoder's targets and the encoder's inputs).
+          likelihood: scores decoder outputs against `x` (`aelab.objectives.likelihoods`).
+          num_samples: k.
+        Returns:
+          [num_samples, batch] log weights.
+        """
+        encoding = self.encode(x, train=train, rngs=rngs)
+        z = self.sample_posterior(encoding, rngs, num_samples)  # [k, batch, latent]
+        k, batch = z.shape[:2]
+        decoded = self.decode(z.reshape(k * batch, *z.shape[2:]), train=train, rngs=rngs)
+        targets = jnp.broadcast_to(x, (k, *x.shape)).reshape(k * batch, *x.shape[1:])
+        log_px_z = likelihood.log_prob(decoded, targets).reshape(k, batch)
+        flat_z = z.reshape(k, batch, -1)
+        log_pz = standard_normal_log_density(flat_z)
+        log_qz = gaussian_log_density(
+            flat_z,
+            encoding.mean.reshape(batch, -1),
+            encoding.log_var.reshape(batch, -1),
+        )
+        return log_px_z + log_pz - log_qz
 
     def __call__(
         self, x: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None

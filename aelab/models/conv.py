@@ -10,10 +10,47 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from aelab.core.options import option, options_class
 from aelab.models.convolutions import StrideTwoConvTranspose, conv_layer
-from aelab.models.layers import get_activation
+from aelab.models.layers import ACTIVATION_NAMES, Decoder, get_activation
+from aelab.models.registry import ModelOptions
 
 UPSAMPLING_MODES = ("transpose", "subpixel", "resize")
+
+
+@options_class
+class ConvOptions(ModelOptions):
+    """`config.model` of the conv family."""
+
+    channels: tuple[int, ...] = option(
+        (32, 64),
+        "channels of each stride-2 stage from the input side; the decoder mirrors them",
+        minimum=1,
+        min_length=1,
+    )
+    kernel_size: int = option(3, "side of the square convolution kernels", minimum=1)
+    activation: str = option(
+        "relu", "activation after each stage", choices=ACTIVATION_NAMES, kind="activation"
+    )
+    batch_norm: bool = option(False, "batch norm after each convolution stage")
+    upsample: str = option(
+        "transpose",
+        "decoder x2 upsampling: 'transpose' (stride-2 transposed convs), 'subpixel' (the "
+        "same function as conv + depth-to-space, faster on CPU) or 'resize' (nearest x2 "
+        "then a conv)",
+        choices=UPSAMPLING_MODES,
+    )
+
+
+def image_shape_of(shape: Sequence[int]) -> tuple[int, int, int]:
+    """(height, width, channels) of an image shape; a clear error for other shapes."""
+    if len(shape) != 3:
+        raise ValueError(
+            f"Convolutional models take images [height, width, channels]; got examples of "
+            f"shape {tuple(shape)}. Use a recurrent or dense model for other data, or set "
+            "config.data.flatten=False."
+        )
+    return tuple(shape)
 
 
 def downsampled_size(size: int, num_stages: int) -> int:
@@ -29,11 +66,13 @@ class ConvEncoder(nnx.Module):
     [batch, H, W, C] -> [batch, out_features]; each stage halves H and W (rounding up).
     """
 
-    def __init__(self, input_shape: Sequence[int], out_features: int, *, config, rngs: nnx.Rngs):
-        height, width, in_channels = input_shape
-        channels = tuple(config.channels)
-        kernel = config.get("kernel_size", 3)
-        self.activation = get_activation(config.get("activation", "relu"))
+    def __init__(
+        self, input_shape: Sequence[int], out_features: int, *, options: ConvOptions, rngs: nnx.Rngs
+    ):
+        height, width, in_channels = image_shape_of(input_shape)
+        channels = options.channels
+        kernel = options.kernel_size
+        self.activation = get_activation(options.activation)
         sizes = [in_channels, *channels]
         self.convs = nnx.List(
             [
@@ -42,7 +81,7 @@ class ConvEncoder(nnx.Module):
             ]
         )
         self.norms = nnx.List(
-            [nnx.BatchNorm(c, rngs=rngs) for c in channels] if config.get("batch_norm") else []
+            [nnx.BatchNorm(c, rngs=rngs) for c in channels] if options.batch_norm else []
         )
         h, w = downsampled_size(height, len(channels)), downsampled_size(width, len(channels))
         self.out = nnx.Linear(h * w * channels[-1], out_features, rngs=rngs)
@@ -56,7 +95,7 @@ class ConvEncoder(nnx.Module):
         return self.out(x.reshape((*x.shape[:-3], -1)))
 
 
-class ConvDecoder(nnx.Module):
+class ConvDecoder(Decoder):
     """A linear map to a small feature map, then x2 upsampling stages back to the image.
 
     [batch, latent_dim] -> [batch, H, W, out_channels]. Channels mirror the encoder's.
@@ -67,17 +106,19 @@ class ConvDecoder(nnx.Module):
     artefacts).
     """
 
-    def __init__(self, latent_dim: int, output_shape: Sequence[int], *, config, rngs: nnx.Rngs):
-        height, width, out_channels = output_shape
-        channels = tuple(reversed(tuple(config.channels)))
-        kernel = config.get("kernel_size", 3)
-        self.upsample = config.get("upsample", "transpose")
-        if self.upsample not in UPSAMPLING_MODES:
-            raise ValueError(
-                f"config.model.upsample={self.upsample!r} is not valid; "
-                f"choose one of {', '.join(UPSAMPLING_MODES)}."
-            )
-        self.activation = get_activation(config.get("activation", "relu"))
+    def __init__(
+        self,
+        latent_dim: int,
+        output_shape: Sequence[int],
+        *,
+        options: ConvOptions,
+        rngs: nnx.Rngs,
+    ):
+        height, width, out_channels = image_shape_of(output_shape)
+        channels = tuple(reversed(options.channels))
+        kernel = options.kernel_size
+        self.upsample = options.upsample
+        self.activation = get_activation(options.activation)
         self.output_hw = (height, width)
         self.start_shape = (
             downsampled_size(height, len(channels)),
@@ -101,7 +142,7 @@ class ConvDecoder(nnx.Module):
                 ]
             )
         self.norms = nnx.List(
-            [nnx.BatchNorm(c, rngs=rngs) for c in sizes[1:]] if config.get("batch_norm") else []
+            [nnx.BatchNorm(c, rngs=rngs) for c in sizes[1:]] if options.batch_norm else []
         )
         self.out = conv_layer(sizes[-1], out_channels, (kernel, kernel), padding="SAME", rngs=rngs)
 

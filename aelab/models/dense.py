@@ -1,4 +1,5 @@
-"""Dense (MLP) encoders and decoders."""
+"""Dense (MLP) encoders and decoders, and their options (`config.model` of the dense_*
+models)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,27 @@ from collections.abc import Sequence
 import jax
 from flax import nnx
 
-from aelab.models.layers import Dropout, get_activation
+from aelab.core.options import option, options_class
+from aelab.models.layers import ACTIVATION_NAMES, Decoder, Dropout, get_activation
+from aelab.models.registry import ModelOptions
+
+
+@options_class
+class DenseOptions(ModelOptions):
+    """`config.model` of the dense family."""
+
+    hidden_dims: tuple[int, ...] = option(
+        (512, 256),
+        "hidden layer sizes from the input side; the decoder mirrors them (may be empty)",
+        minimum=1,
+    )
+    activation: str = option(
+        "relu", "activation after each hidden layer", choices=ACTIVATION_NAMES, kind="activation"
+    )
+    batch_norm: bool = option(False, "batch norm after each hidden linear layer")
+    dropout_rate: float = option(
+        0.0, "dropout after each hidden activation (0: none)", minimum=0.0, below=1.0
+    )
 
 
 class MLP(nnx.Module):
@@ -52,15 +73,22 @@ class MLP(nnx.Module):
 class DenseEncoder(nnx.Module):
     """Flattens [batch, *input_shape] and maps it to [batch, out_features]."""
 
-    def __init__(self, input_shape: Sequence[int], out_features: int, *, config, rngs: nnx.Rngs):
+    def __init__(
+        self,
+        input_shape: Sequence[int],
+        out_features: int,
+        *,
+        options: DenseOptions,
+        rngs: nnx.Rngs,
+    ):
         self.num_input_dims = len(input_shape)
         self.mlp = MLP(
             math.prod(input_shape),
-            tuple(config.hidden_dims),
+            options.hidden_dims,
             out_features,
-            activation=config.get("activation", "relu"),
-            batch_norm=config.get("batch_norm", False),
-            dropout_rate=config.get("dropout_rate", 0.0),
+            activation=options.activation,
+            batch_norm=options.batch_norm,
+            dropout_rate=options.dropout_rate,
             rngs=rngs,
         )
 
@@ -69,18 +97,25 @@ class DenseEncoder(nnx.Module):
         return self.mlp(x, train=train, rngs=rngs)
 
 
-class DenseDecoder(nnx.Module):
+class DenseDecoder(Decoder):
     """Maps codes [batch, latent_dim] to [batch, *output_shape] (hidden sizes mirrored)."""
 
-    def __init__(self, latent_dim: int, output_shape: Sequence[int], *, config, rngs: nnx.Rngs):
+    def __init__(
+        self,
+        latent_dim: int,
+        output_shape: Sequence[int],
+        *,
+        options: DenseOptions,
+        rngs: nnx.Rngs,
+    ):
         self.output_shape = tuple(output_shape)
         self.mlp = MLP(
             latent_dim,
-            tuple(reversed(tuple(config.hidden_dims))),
+            tuple(reversed(options.hidden_dims)),
             math.prod(output_shape),
-            activation=config.get("activation", "relu"),
-            batch_norm=config.get("batch_norm", False),
-            dropout_rate=config.get("dropout_rate", 0.0),
+            activation=options.activation,
+            batch_norm=options.batch_norm,
+            dropout_rate=options.dropout_rate,
             rngs=rngs,
         )
 

@@ -2,7 +2,8 @@
 
 A family contributes `<family>_ae` and `<family>_vae` (the same encoder and decoder,
 wrapped by `Autoencoder` or `GaussianVAE`) and, for those listed with the "vqvae"
-variant, `<family>_vqvae` (`VQAutoencoder`: the same pair around a vector quantiser).
+variant, `<family>_vqvae` (`VQAutoencoder`: the same pair around a vector quantiser,
+whose options join the family's).
 """
 
 from __future__ import annotations
@@ -11,23 +12,25 @@ import dataclasses
 import functools
 from collections.abc import Callable
 
+from aelab.core.options import Options, options_class
 from aelab.models import attention, conv, dense, recurrent, resnet
 from aelab.models.autoencoder import Autoencoder, GaussianVAE
 from aelab.models.registry import register_model
-from aelab.models.vq import VQAutoencoder, build_quantizer
+from aelab.models.vq import QuantizerOptions, VQAutoencoder, build_quantizer
 
 VARIANTS = ("ae", "vae", "vqvae")
 
 
 @dataclasses.dataclass(frozen=True)
 class Family:
-    """An encoder/decoder pair and how to test it.
+    """An encoder/decoder pair, its options and how to test it.
 
     Attributes:
-      encoder: `encoder(input_shape, out_features, *, config, rngs)`.
-      decoder: `decoder(latent_dim, output_shape, *, config, rngs)`; with
+      encoder: `encoder(input_shape, out_features, *, options, rngs)`.
+      decoder: `decoder(latent_dim, output_shape, *, options, rngs)`; with
         `decoder_reads_inputs`, also given `input_shape=` (for decoders that condition
         on the data, e.g. teacher forcing).
+      options: the family's options class (`config.model`).
       tiny_fields, tiny_input_shape: a tiny instance for the tests.
       variants: which of "ae", "vae", "vqvae" to register.
       tiny_vae_objective: `config.objective` fields the tests train the tiny VAE with.
@@ -35,6 +38,7 @@ class Family:
 
     encoder: Callable
     decoder: Callable
+    options: type[Options]
     tiny_fields: dict
     tiny_input_shape: tuple[int, ...] = (8, 8, 1)
     variants: tuple[str, ...] = ("ae", "vae")
@@ -53,24 +57,28 @@ FAMILIES = {
     "dense": Family(
         dense.DenseEncoder,
         dense.DenseDecoder,
+        dense.DenseOptions,
         {"hidden_dims": (16,), "latent_dim": 4},
         variants=VARIANTS,
     ),
     "conv": Family(
         conv.ConvEncoder,
         conv.ConvDecoder,
+        conv.ConvOptions,
         {"channels": (8, 16), "latent_dim": 4},
         variants=VARIANTS,
     ),
     "resnet": Family(
         resnet.ResNetEncoder,
         resnet.ResNetDecoder,
+        resnet.ResNetOptions,
         # Batch norm and dropout, so the tests cover both under the sharded step.
         {"channels": (8, 16), "latent_dim": 4, "norm": "batch", "dropout_rate": 0.1},
     ),
     "vit": Family(
         attention.ViTEncoder,
         attention.ViTDecoder,
+        attention.ViTOptions,
         {
             "patch_size": 4,
             "embed_dim": 16,
@@ -84,6 +92,7 @@ FAMILIES = {
     "lstm": Family(
         functools.partial(recurrent.RecurrentEncoder, cell="lstm"),
         functools.partial(recurrent.RecurrentDecoder, cell="lstm"),
+        recurrent.RecurrentOptions,
         {"hidden_size": 16, "latent_dim": 4, "teacher_forcing": True},
         tiny_input_shape=(12, 1),
         decoder_reads_inputs=True,
@@ -92,6 +101,7 @@ FAMILIES = {
     "gru": Family(
         functools.partial(recurrent.RecurrentEncoder, cell="gru"),
         functools.partial(recurrent.RecurrentDecoder, cell="gru"),
+        recurrent.RecurrentOptions,
         {"hidden_size": 16, "latent_dim": 4, "num_layers": 2},
         tiny_input_shape=(12, 1),
         decoder_reads_inputs=True,
@@ -100,37 +110,59 @@ FAMILIES = {
 }
 
 
+def with_quantizer(options: type[Options]) -> type[Options]:
+    """A family's options class joined with `QuantizerOptions` (for `<family>_vqvae`)."""
+    name = options.__name__.removesuffix("Options") + "QuantizerOptions"
+
+    def check(self):
+        yield from options.check(self)
+        yield from QuantizerOptions.check(self)
+
+    namespace = {"__doc__": f"{options.__doc__} With a vector quantiser.", "check": check}
+    return options_class(type(name, (options, QuantizerOptions), namespace))
+
+
 def _register_family(name: str, family: Family) -> None:
-    def make_pair(config, input_shape, output_shape, rngs, encoder_features):
+    def make_pair(options, input_shape, output_shape, rngs, encoder_features):
         extra = {"input_shape": input_shape} if family.decoder_reads_inputs else {}
-        encoder = family.encoder(input_shape, encoder_features, config=config, rngs=rngs)
-        decoder = family.decoder(config.latent_dim, output_shape, config=config, rngs=rngs, **extra)
+        encoder = family.encoder(input_shape, encoder_features, options=options, rngs=rngs)
+        decoder = family.decoder(
+            options.latent_dim, output_shape, options=options, rngs=rngs, **extra
+        )
         return encoder, decoder
 
-    def build_ae(config, input_shape, output_shape, rngs):
-        pair = make_pair(config, input_shape, output_shape, rngs, config.latent_dim)
-        return Autoencoder(*pair, config.latent_dim)
+    def build_ae(options, input_shape, output_shape, rngs):
+        pair = make_pair(options, input_shape, output_shape, rngs, options.latent_dim)
+        return Autoencoder(*pair, options.latent_dim)
 
-    def build_vae(config, input_shape, output_shape, rngs):
-        pair = make_pair(config, input_shape, output_shape, rngs, 2 * config.latent_dim)
-        return GaussianVAE(*pair, config.latent_dim)
+    def build_vae(options, input_shape, output_shape, rngs):
+        pair = make_pair(options, input_shape, output_shape, rngs, 2 * options.latent_dim)
+        return GaussianVAE(*pair, options.latent_dim)
 
-    def build_vqvae(config, input_shape, output_shape, rngs):
-        pair = make_pair(config, input_shape, output_shape, rngs, config.latent_dim)
-        return VQAutoencoder(*pair, config.latent_dim, build_quantizer(config, rngs))
+    def build_vqvae(options, input_shape, output_shape, rngs):
+        pair = make_pair(options, input_shape, output_shape, rngs, options.latent_dim)
+        return VQAutoencoder(*pair, options.latent_dim, build_quantizer(options, rngs))
 
-    tiny, shape = family.tiny_fields, family.tiny_input_shape
-    objective = family.tiny_vae_objective
+    tiny, shape, options = family.tiny_fields, family.tiny_input_shape, family.options
     if "ae" in family.variants:
-        register_model(f"{name}_ae", tiny_fields=tiny, tiny_input_shape=shape)(build_ae)
+        register_model(f"{name}_ae", options=options, tiny_fields=tiny, tiny_input_shape=shape)(
+            build_ae
+        )
     if "vae" in family.variants:
         register_model(
-            f"{name}_vae", tiny_fields=tiny, tiny_input_shape=shape, objective=objective
+            f"{name}_vae",
+            options=options,
+            tiny_fields=tiny,
+            tiny_input_shape=shape,
+            objective=family.tiny_vae_objective,
         )(build_vae)
     if "vqvae" in family.variants:
-        register_model(f"{name}_vqvae", tiny_fields={**tiny, **_TINY_VQ}, tiny_input_shape=shape)(
-            build_vqvae
-        )
+        register_model(
+            f"{name}_vqvae",
+            options=with_quantizer(options),
+            tiny_fields={**tiny, **_TINY_VQ},
+            tiny_input_shape=shape,
+        )(build_vqvae)
 
 
 for _name, _family in FAMILIES.items():

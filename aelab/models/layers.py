@@ -59,6 +59,20 @@ class Dropout(nnx.Module):
         return jnp.where(mask, x / keep, jnp.zeros_like(x))
 
 
+ACTIVATION_NAMES = tuple(sorted(ACTIVATIONS))
+
+
+class Decoder(nnx.Module):
+    """Base class of decoders: codes [batch, latent_dim] -> [batch, *output_shape].
+
+    `conditions_on_inputs`: whether the decoder also reads the data when reconstructing
+    them in training mode (teacher forcing: `decoder(z, train=, rngs=, inputs=x)`);
+    `Autoencoder.reconstruct` passes them then.
+    """
+
+    conditions_on_inputs: bool = False
+
+
 NORMS = ("group", "batch", "none")
 
 

@@ -11,10 +11,8 @@ Malhotra et al., 2016 is trained this way). Predictions are fed back through the
 decoder's first `channels` outputs, which are the means under the Gaussian and MSE
 likelihoods: use one of those with teacher forcing.
 
-Config fields (`config.model`):
-  hidden_size: units per recurrent layer (default 64); num_layers: stacked layers
-    (default 1); teacher_forcing: bool (default False).
-The cell ("lstm" or "gru") is fixed by the registered model name.
+Options (`config.model`): `RecurrentOptions` below. The cell ("lstm" or "gru") is fixed
+by the registered model name.
 """
 
 from __future__ import annotations
@@ -26,7 +24,24 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from aelab.core.options import option, options_class
+from aelab.models.layers import Decoder
+from aelab.models.registry import ModelOptions
+
 CELLS = {"lstm": nnx.OptimizedLSTMCell, "gru": nnx.GRUCell}
+
+
+@options_class
+class RecurrentOptions(ModelOptions):
+    """`config.model` of the lstm and gru families."""
+
+    hidden_size: int = option(64, "units per recurrent layer", minimum=1)
+    num_layers: int = option(1, "stacked recurrent layers", minimum=1)
+    teacher_forcing: bool = option(
+        False,
+        "the decoder also sees the previous true value in training (its own prediction "
+        "in evaluation); use a Gaussian or MSE likelihood with it",
+    )
 
 
 def _check_series(shape: Sequence[int]) -> None:
@@ -67,14 +82,14 @@ class RecurrentEncoder(nnx.Module):
         input_shape: Sequence[int],
         out_features: int,
         *,
-        config,
+        options: RecurrentOptions,
         rngs: nnx.Rngs,
         cell: str = "lstm",
     ):
         _check_series(input_shape)
         self.kind = cell
-        self.hidden = config.get("hidden_size", 64)
-        sizes = [input_shape[-1]] + [self.hidden] * config.get("num_layers", 1)
+        self.hidden = options.hidden_size
+        sizes = [input_shape[-1]] + [self.hidden] * options.num_layers
         self.cells = nnx.List([_make_cell(cell, a, b, rngs) for a, b in itertools.pairwise(sizes)])
         self.out = nnx.Linear(self.hidden, out_features, rngs=rngs)
 
@@ -93,7 +108,7 @@ class RecurrentEncoder(nnx.Module):
         return self.out(_last_hidden(self.kind, carry))
 
 
-class RecurrentDecoder(nnx.Module):
+class RecurrentDecoder(Decoder):
     """[batch, latent_dim] -> [batch, T, out_channels], one step at a time."""
 
     def __init__(
@@ -101,7 +116,7 @@ class RecurrentDecoder(nnx.Module):
         latent_dim: int,
         output_shape: Sequence[int],
         *,
-        config,
+        options: RecurrentOptions,
         rngs: nnx.Rngs,
         input_shape: Sequence[int],
         cell: str = "lstm",
@@ -109,9 +124,9 @@ class RecurrentDecoder(nnx.Module):
         _check_series(output_shape)
         self.kind = cell
         self.length, out_channels = output_shape
-        self.hidden = config.get("hidden_size", 64)
-        self.num_layers = config.get("num_layers", 1)
-        self.conditions_on_inputs = bool(config.get("teacher_forcing", False))
+        self.hidden = options.hidden_size
+        self.num_layers = options.num_layers
+        self.conditions_on_inputs = options.teacher_forcing
         self.data_channels = input_shape[-1] if self.conditions_on_inputs else 0
         carry_size = 2 if cell == "lstm" else 1
         self.initial_state = nnx.Linear(

@@ -1,19 +1,32 @@
-"""The model registry.
+"""The model registry and the `config.model` section.
 
 A registered builder has the signature
-``builder(config, input_shape, output_shape, rngs) -> nnx.Module``. Each model also
-registers a tiny configuration and input shape, so the test suite can build, train and
-check every registered model without knowing it by name.
+``builder(options, input_shape, output_shape, rngs) -> nnx.Module``, where `options` is
+the model's declared options (a subclass of `ModelOptions`) read from `config.model`.
+Each model also registers a tiny configuration and input shape, so the test suite can
+build, train and check every registered model without knowing it by name.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import ml_collections
+from flax import nnx
 
-from aelab.registry import Registry
+from aelab.core.options import Options, option, options_class
+from aelab.core.registry import Registry
+from aelab.core.schema import Section, Selector
+
+
+@options_class
+class ModelOptions(Options):
+    """What every model has: the size of its code."""
+
+    latent_dim: int = option(
+        16, "code size: values per example (a VAE's posterior dimension)", minimum=1
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,10 +42,25 @@ class TinySetup:
 MODELS = Registry("model")
 _TINY_SETUPS: dict[str, TinySetup] = {}
 
+MODEL_SECTION = Section(
+    "model",
+    doc="the network: encoder, code and decoder",
+    selectors=(
+        Selector(
+            "name",
+            MODELS,
+            choice="model",
+            default="dense_vae",
+            doc="the model (aelab.models.list_models())",
+        ),
+    ),
+)
+
 
 def register_model(
     name: str,
     *,
+    options: type[ModelOptions] = ModelOptions,
     tiny_fields: dict,
     tiny_input_shape: tuple[int, ...] = (8, 8, 1),
     objective: str | dict = "reconstruction",
@@ -41,6 +69,8 @@ def register_model(
 
     Args:
       name: the model's name in configs (`config.model.name`).
+      options: its options class (a `ModelOptions` subclass declaring every field of
+        `config.model` the model reads).
       tiny_fields: `config.model` fields for a tiny instance, used by the tests.
       tiny_input_shape: an input shape the tiny instance accepts.
       objective: the objective the tests train it with: a name (e.g. "elbo" for a VAE)
@@ -51,11 +81,41 @@ def register_model(
         raise ValueError(f"The tiny objective of model {name!r} needs a 'name' field.")
 
     def decorator(builder):
-        MODELS.register(name)(builder)
+        MODELS.register(name, options=options)(builder)
         _TINY_SETUPS[name] = TinySetup(dict(tiny_fields), tuple(tiny_input_shape), objective)
         return builder
 
     return decorator
+
+
+def model_options(config) -> ModelOptions:
+    """The typed options of the model named `config.name` (a `config.model` section)."""
+    return MODELS.options(config.name).from_section(config, path="model")
+
+
+def build_model(
+    config,
+    input_shape: Sequence[int],
+    output_shape: Sequence[int] | None = None,
+    *,
+    rngs: nnx.Rngs,
+) -> nnx.Module:
+    """Builds the model named `config.name`.
+
+    Args:
+      config: the `config.model` section (name plus the model's options).
+      input_shape: shape of one example, e.g. (28, 28, 1).
+      output_shape: shape of the decoder output for one example; defaults to
+        `input_shape` (one distribution parameter per data dimension).
+      rngs: initialisation randomness.
+
+    Raises:
+      UnknownNameError: an unknown model name (the message lists the valid ones).
+      ConfigError: an option of the model is missing or not valid.
+    """
+    builder = MODELS.get(config.name)
+    output_shape = tuple(input_shape) if output_shape is None else tuple(output_shape)
+    return builder(model_options(config), tuple(input_shape), output_shape, rngs)
 
 
 def tiny_setup(name: str) -> tuple[ml_collections.ConfigDict, tuple[int, ...], str]:

@@ -13,23 +13,38 @@ single-sample Monte-Carlo estimate per stochastic layer, and `log_importance_wei
 gives log p(x, z1, z2) - log q(z1, z2 | x) for k joint samples, which is what the IWAE
 bound and importance-sampled likelihoods need.
 
-Config fields (`config.model`): hidden_dims (x <-> z1, default (200, 200)), latent_dim
-(z1, 100 in the paper), top_hidden_dims (z1 <-> z2, default (100, 100)), top_latent_dim
-(z2, default 50), activation (default "tanh").
+Options (`config.model`): `TwoLayerOptions` below.
 """
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 from flax import nnx
 
+from aelab.core.contract import Encoding, ModelOutput
+from aelab.core.distributions import gaussian_log_density, standard_normal_log_density
+from aelab.core.options import option, options_class
 from aelab.models.autoencoder import GaussianVAE
-from aelab.models.dense import MLP, DenseDecoder, DenseEncoder
-from aelab.models.interface import Encoding, ModelOutput
+from aelab.models.dense import MLP, DenseDecoder, DenseEncoder, DenseOptions
+from aelab.models.layers import ACTIVATION_NAMES
 from aelab.models.registry import register_model
-from aelab.objectives.kl import gaussian_log_density, standard_normal_log_density
+
+
+@options_class
+class TwoLayerOptions(DenseOptions):
+    """`config.model` of dense_2layer_vae: the dense options for x <-> z1, plus z1 <-> z2."""
+
+    hidden_dims: tuple[int, ...] = option(
+        (200, 200), "hidden sizes between x and z1 (the decoder of x mirrors them)", minimum=1
+    )
+    activation: str = option(
+        "tanh", "activation of every hidden layer", choices=ACTIVATION_NAMES, kind="activation"
+    )
+    top_hidden_dims: tuple[int, ...] = option(
+        (100, 100), "hidden sizes between z1 and z2 (mirrored from z2 down)", minimum=1
+    )
+    top_latent_dim: int = option(50, "size of the upper latent z2", minimum=1)
 
 
 def _gaussian(params: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -53,6 +68,8 @@ class TwoLayerVAE(GaussianVAE):
     `top_encoder`: z1 -> 2 * top_latent_dim (q(z2|z1)); `top_decoder`:
     z2 -> 2 * latent_dim (p(z1|z2)).
     """
+
+    num_stochastic_layers = 2
 
     def __init__(
         self,
@@ -147,11 +164,13 @@ class TwoLayerVAE(GaussianVAE):
         return (log_px + log_pz - log_qz).reshape(k, batch)
 
 
-def build_top_layers(config, latent_dim: int, rngs: nnx.Rngs) -> tuple[MLP, MLP, int]:
-    """(q(z2|z1) network, p(z1|z2) network, top_latent_dim) from `config.model`."""
-    top_latent = config.get("top_latent_dim", 50)
-    hidden = tuple(config.get("top_hidden_dims", (100, 100)))
-    activation = config.get("activation", "tanh")
+def build_top_layers(
+    options: TwoLayerOptions, latent_dim: int, rngs: nnx.Rngs
+) -> tuple[MLP, MLP, int]:
+    """(q(z2|z1) network, p(z1|z2) network, top_latent_dim) from the model's options."""
+    top_latent = options.top_latent_dim
+    hidden = options.top_hidden_dims
+    activation = options.activation
     top_encoder = MLP(latent_dim, hidden, 2 * top_latent, activation=activation, rngs=rngs)
     top_decoder = MLP(
         top_latent, tuple(reversed(hidden)), 2 * latent_dim, activation=activation, rngs=rngs
@@ -162,16 +181,16 @@ def build_top_layers(config, latent_dim: int, rngs: nnx.Rngs) -> tuple[MLP, MLP,
 _TINY = {"hidden_dims": (16,), "latent_dim": 4, "top_hidden_dims": (8,), "top_latent_dim": 2}
 
 
-@register_model("dense_2layer_vae", tiny_fields=_TINY, objective="elbo")
-def build_dense_2layer_vae(config, input_shape, output_shape, rngs: nnx.Rngs) -> TwoLayerVAE:
-    """The IWAE paper's two-stochastic-layer MLP VAE (tanh units unless
-    `config.activation` says otherwise)."""
-    config = ml_collections.ConfigDict({"activation": "tanh", **config.to_dict()})
-    latent = config.latent_dim
-    top_encoder, top_decoder, top_latent = build_top_layers(config, latent, rngs)
+@register_model("dense_2layer_vae", options=TwoLayerOptions, tiny_fields=_TINY, objective="elbo")
+def build_dense_2layer_vae(
+    options: TwoLayerOptions, input_shape, output_shape, rngs: nnx.Rngs
+) -> TwoLayerVAE:
+    """The IWAE paper's two-stochastic-layer MLP VAE."""
+    latent = options.latent_dim
+    top_encoder, top_decoder, top_latent = build_top_layers(options, latent, rngs)
     return TwoLayerVAE(
-        DenseEncoder(input_shape, 2 * latent, config=config, rngs=rngs),
-        DenseDecoder(latent, output_shape, config=config, rngs=rngs),
+        DenseEncoder(input_shape, 2 * latent, options=options, rngs=rngs),
+        DenseDecoder(latent, output_shape, options=options, rngs=rngs),
         latent,
         top_encoder,
         top_decoder,

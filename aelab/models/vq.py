@@ -12,17 +12,12 @@ updated in the training forward pass and written back by the train step. Codes w
 average usage falls below `restart_threshold` are restarted at random encoder outputs
 of the batch (as in Dhariwal et al., 2020, Jukebox), so no code stays dead.
 
-The quantiser reports per-example auxiliary losses (`extras["losses"]`, which the
-objectives add to their loss) and codebook-usage metrics (`extras["metrics"]`):
+The quantiser reports per-example auxiliary losses (`Encoding.losses`, which every
+objective adds to its loss) and codebook-usage metrics (`Encoding.metrics`):
 "codebook_perplexity" (exp of the entropy of code usage in the batch; K for uniform
 use) and "codebook_usage" (fraction of codes used in the batch).
 
-Config fields (`config.model`, besides the encoder/decoder family's):
-  codebook_size: K (default 64); code_dim: D (default 8; must divide latent_dim).
-  commitment_cost: beta (default 0.25).
-  ema_decay: gamma of the EMA updates (default 0.99; 0 learns the codebook by gradient).
-  restart_threshold: EMA usage count below which a code is restarted (default 0.01;
-    0 turns restarts off; EMA codebooks only).
+Options (`config.model`, besides the encoder/decoder family's): `QuantizerOptions`.
 """
 
 from __future__ import annotations
@@ -31,10 +26,42 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from aelab.core.contract import Encoding
+from aelab.core.options import option, options_class
 from aelab.models.autoencoder import Autoencoder
-from aelab.models.interface import Encoding
+from aelab.models.registry import ModelOptions
 
 _EMA_EPSILON = 1e-5
+
+
+@options_class
+class QuantizerOptions(ModelOptions):
+    """`config.model` options of the vector quantiser (the *_vqvae models)."""
+
+    codebook_size: int = option(64, "K: codebook vectors", minimum=1)
+    code_dim: int = option(8, "D: values per codebook vector (must divide latent_dim)", minimum=1)
+    commitment_cost: float = option(0.25, "beta: weight of the commitment loss", minimum=0.0)
+    ema_decay: float = option(
+        0.99,
+        "gamma of the EMA codebook updates (0: the codebook learns by gradient)",
+        minimum=0.0,
+        below=1.0,
+    )
+    restart_threshold: float = option(
+        0.01,
+        "EMA usage count below which a code restarts at an encoder output (0: never; EMA only)",
+        minimum=0.0,
+    )
+
+    def check(self):
+        if self.latent_dim % self.code_dim:
+            yield (
+                "latent_dim",
+                (
+                    f"must be a multiple of config.model.code_dim={self.code_dim} (the code is "
+                    "latent_dim // code_dim codebook vectors)"
+                ),
+            )
 
 
 class CodebookStatistic(nnx.Variable):
@@ -146,8 +173,8 @@ class VQAutoencoder(Autoencoder):
     codes [batch, latent_dim] (quantised, `latent_dim // code_dim` codebook vectors) ->
     [batch, *output_shape].
 
-    `encode` returns the quantised code as `mean`, with `extras` holding "indices"
-    [batch, num_vectors], "losses" and "metrics" (see the module docstring).
+    `encode` returns the quantised code as `mean`, the quantiser's `losses` and
+    `metrics` (see the module docstring), and `extras["indices"]` [batch, num_vectors].
     """
 
     def __init__(
@@ -170,17 +197,19 @@ class VQAutoencoder(Autoencoder):
         z_q, indices, losses, metrics = self.quantizer(vectors, train=train, rngs=rngs)
         return Encoding(
             mean=z_q.reshape(z_e.shape),
-            extras={"indices": indices, "losses": losses, "metrics": metrics},
+            losses=losses,
+            metrics=metrics,
+            extras={"indices": indices},
         )
 
 
-def build_quantizer(config, rngs: nnx.Rngs) -> VectorQuantizer:
-    """The `VectorQuantizer` described by `config.model`."""
+def build_quantizer(options: QuantizerOptions, rngs: nnx.Rngs) -> VectorQuantizer:
+    """The `VectorQuantizer` described by the model's options."""
     return VectorQuantizer(
-        config.get("codebook_size", 64),
-        config.get("code_dim", 8),
-        commitment_cost=config.get("commitment_cost", 0.25),
-        ema_decay=config.get("ema_decay", 0.99),
-        restart_threshold=config.get("restart_threshold", 0.01),
+        options.codebook_size,
+        options.code_dim,
+        commitment_cost=options.commitment_cost,
+        ema_decay=options.ema_decay,
+        restart_threshold=options.restart_threshold,
         rngs=rngs,
     )

@@ -20,8 +20,21 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from aelab.core.contract import Encoding
+from aelab.core.options import Options, option, options_class
 from aelab.objectives.likelihoods import Likelihood
 from aelab.objectives.penalties import l1_penalty, l2_penalty
+
+
+@options_class
+class ObjectiveOptions(Options):
+    """What every objective takes: weight penalties on the kernels."""
+
+    l1_weight: float = option(0.0, "weight of the L1 penalty on kernel weights", minimum=0.0)
+    l2_weight: float = option(
+        0.0, "weight of the L2 penalty (0.5 sum w^2) on kernel weights", minimum=0.0
+    )
+
 
 Metrics = dict[str, jax.Array]
 
@@ -44,16 +57,16 @@ def targets_of(batch: dict[str, jax.Array]) -> jax.Array:
     return batch.get("targets", batch["inputs"])
 
 
-def model_reported_terms(encoding) -> tuple[jax.Array | None, Metrics]:
+def model_reported_terms(encoding: Encoding) -> tuple[jax.Array | None, Metrics]:
     """Losses and metrics a model reports with its code, such as a VQ-VAE's commitment
-    loss and codebook usage (`encoding.extras["losses"]` and `["metrics"]`, each
+    loss and codebook usage (`encoding.losses` and `encoding.metrics`, each
     {name: [batch]}).
 
     Returns (the sum of the reported losses [batch], or None if there are none;
     {name: [batch]} of every reported loss and metric, to log).
     """
-    losses = encoding.extras.get("losses", {})
-    metrics = dict(encoding.extras.get("metrics", {}))
+    losses = encoding.losses
+    metrics = dict(encoding.metrics)
     metrics.update(losses)
     total = sum(losses.values()) if losses else None
     return total, metrics

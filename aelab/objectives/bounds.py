@@ -15,10 +15,9 @@ from __future__ import annotations
 import math
 
 import jax
-import jax.numpy as jnp
 from flax import nnx
 
-from aelab.objectives.kl import gaussian_log_density, standard_normal_log_density
+from aelab.core.contract import require_latent_variable_model
 from aelab.objectives.likelihoods import Likelihood
 
 
@@ -31,38 +30,22 @@ def log_importance_weights(
     num_samples: int,
     train: bool = False,
 ) -> jax.Array:
-    """log w = log p(x|z) + log p(z) - log q(z|x) for `num_samples` posterior samples.
-
-    Models with more than one stochastic layer provide their own
-    `model.log_importance_weights(x, likelihood, rngs=, num_samples=, train=)`; for a
-    one-layer Gaussian VAE with a N(0, I) prior this function computes it.
+    """log w = log p(x, z) - log q(z|x) for `num_samples` joint posterior samples:
+    the model's `log_importance_weights` hook (`aelab.core.contract`), after checking
+    that it is a latent-variable model.
 
     Args:
-      model: a variational model (`encode` returns a Gaussian posterior).
+      model: a latent-variable model.
       x: [batch, *data_shape] data (the decoder's targets and the encoder's inputs).
       likelihood: scores decoder outputs against `x`.
       num_samples: k.
     Returns:
       [num_samples, batch] log weights.
     """
-    if hasattr(model, "log_importance_weights"):
-        return model.log_importance_weights(
-            x, likelihood, rngs=rngs, num_samples=num_samples, train=train
-        )
-    encoding = model.encode(x, train=train, rngs=rngs)
-    z = model.sample_posterior(encoding, rngs, num_samples)  # [k, batch, latent]
-    k, batch = z.shape[:2]
-    decoded = model.decode(z.reshape(k * batch, *z.shape[2:]), train=train, rngs=rngs)
-    targets = jnp.broadcast_to(x, (k, *x.shape)).reshape(k * batch, *x.shape[1:])
-    log_px_z = likelihood.log_prob(decoded, targets).reshape(k, batch)
-    flat_z = z.reshape(k, batch, -1)
-    log_pz = standard_normal_log_density(flat_z)
-    log_qz = gaussian_log_density(
-        flat_z,
-        encoding.mean.reshape(batch, -1),
-        encoding.log_var.reshape(batch, -1),
+    require_latent_variable_model(model, "Importance sampling")
+    return model.log_importance_weights(
+        x, likelihood, rngs=rngs, num_samples=num_samples, train=train
     )
-    return log_px_z + log_pz - log_qz
 
 
 def iwae_bound(log_weights: jax.Array) -> jax.Array:

@@ -7,15 +7,48 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from aelab.core.contract import require_latent_variable_model
+from aelab.core.distributions import gaussian_kl_per_dimension
+from aelab.core.options import option, options_class
 from aelab.objectives.base import (
     Metrics,
     Objective,
+    ObjectiveOptions,
     example_weights,
     model_reported_terms,
     targets_of,
 )
-from aelab.objectives.kl import gaussian_kl_per_dimension
 from aelab.objectives.likelihoods import bits_per_dim
+from aelab.objectives.registry import register_objective
+
+
+@options_class
+class ElboOptions(ObjectiveOptions):
+    """`config.objective` of "elbo"."""
+
+    beta: float = option(1.0, "weight of the KL term (beta-VAE; 1: the ELBO)", minimum=0.0)
+    kl_warmup_steps: int = option(
+        0, "steps of the linear KL warm-up from 0 to beta (0: none)", minimum=0
+    )
+    kl_cycle_steps: int = option(
+        0, "cyclical annealing: the warm-up restarts every this many steps (0: none)", minimum=0
+    )
+    free_bits: float = option(
+        0.0, "nats per latent group that cost nothing (Kingma et al. 2016; 0: none)", minimum=0.0
+    )
+    num_samples: int = option(
+        1, "posterior samples the reconstruction term averages (one Gaussian latent)", minimum=1
+    )
+
+    def check(self):
+        if self.kl_cycle_steps and not 0 < self.kl_warmup_steps <= self.kl_cycle_steps:
+            yield (
+                "kl_cycle_steps",
+                (
+                    f"needs 0 < config.objective.kl_warmup_steps <= kl_cycle_steps (got "
+                    f"kl_warmup_steps={self.kl_warmup_steps})"
+                ),
+            )
 
 
 def kl_weight(
@@ -58,21 +91,18 @@ def check_variational(model: nnx.Module, objective: str, rngs: nnx.Rngs | None) 
     """Clear errors for a model or call an objective over posterior samples cannot use."""
     if rngs is None:
         raise ValueError(f"Objective {objective!r} needs rngs to sample the posterior.")
-    if not getattr(model, "is_variational", False):
-        raise ValueError(
-            f"objective {objective!r} needs a variational model; {type(model).__name__} is "
-            "not. Use a *_vae model, or objective 'reconstruction'."
-        )
+    require_latent_variable_model(model, f"objective {objective!r}")
 
 
+@register_objective("elbo", options=ElboOptions)
 class ElboObjective(Objective):
     """-ELBO = E_q[-log p(x|z)] + w(step) * KL(q(z|x) || p(z)), the expectation estimated
     with `num_samples` posterior samples (1 by default; the IWAE paper's "VAE with k
     samples" averages k).
 
-    The KL comes from the model's `kl_terms(output)` ([batch, groups]; e.g. one Monte-
-    Carlo estimate per stochastic layer of a two-layer VAE) when it has one, else it is
-    the analytic Gaussian KL per latent dimension. w(step) is `kl_weight` (beta, warm-up,
+    The KL comes from the model's `kl_terms(output)` ([batch, groups]: the analytic
+    Gaussian KL per latent dimension, or one Monte-Carlo estimate per stochastic layer
+    of a two-layer VAE). w(step) is `kl_weight` (beta, warm-up,
     cycles); with `free_bits` > 0 each group's batch-mean KL is floored (`free_bits_kl`).
 
     Reported per example: "loss", "elbo" (beta = 1, no free bits, in nats: higher is
@@ -94,15 +124,6 @@ class ElboObjective(Objective):
         **kwargs,
     ):
         super().__init__(likelihood, **kwargs)
-        if kl_cycle_steps and not 0 < kl_warmup_steps <= kl_cycle_steps:
-            raise ValueError(
-                f"config.objective.kl_cycle_steps={kl_cycle_steps} needs 0 < "
-                f"kl_warmup_steps <= kl_cycle_steps (got kl_warmup_steps={kl_warmup_steps})."
-            )
-        if num_samples < 1:
-            raise ValueError(
-                f"config.objective.num_samples={num_samples} is not valid; it must be >= 1."
-            )
         self.beta = beta
         self.kl_warmup_steps = kl_warmup_steps
         self.kl_cycle_steps = kl_cycle_steps
@@ -118,12 +139,9 @@ class ElboObjective(Objective):
             output = model(batch["inputs"], train=train, rngs=rngs)
             encoding, decoded = output.encoding, output.decoded
             nll = -self.likelihood.log_prob(decoded, targets)
-            if hasattr(model, "kl_terms"):
-                kl_groups = model.kl_terms(output)
-            else:
-                kl_groups = gaussian_kl_per_dimension(encoding.mean, encoding.log_var)
+            kl_groups = model.kl_terms(output)
         else:
-            if hasattr(model, "kl_terms"):
+            if model.num_stochastic_layers != 1:
                 raise ValueError(
                     f"config.objective.num_samples={self.num_samples} averages the ELBO over "
                     f"posterior samples of one Gaussian latent; {type(model).__name__} has "

@@ -5,18 +5,28 @@ from __future__ import annotations
 import jax
 from flax import nnx
 
-from aelab.objectives.base import Metrics, Objective
+from aelab.core.options import option, options_class
+from aelab.objectives.base import Metrics, Objective, ObjectiveOptions
 from aelab.objectives.bounds import iwae_bound, log_importance_weights
 from aelab.objectives.elbo import check_variational
 from aelab.objectives.likelihoods import bits_per_dim
+from aelab.objectives.registry import register_objective
 
 
+@options_class
+class IwaeOptions(ObjectiveOptions):
+    """`config.objective` of "iwae"."""
+
+    num_samples: int = option(5, "k: importance samples per example", minimum=1)
+
+
+@register_objective("iwae", options=IwaeOptions)
 class IwaeObjective(Objective):
     """loss = -IWAE_k(x) = -(logsumexp_i log w_i - log k), w_i over k posterior samples.
 
-    The log weights come from `aelab.objectives.bounds.log_importance_weights`, so any
-    variational model works, including ones with several stochastic layers (which
-    provide `model.log_importance_weights`). With k = 1 the loss is the single-sample
+    The log weights come from the model's `log_importance_weights` hook (see
+    `aelab.core.contract`), so any latent-variable model works, including ones with
+    several stochastic layers. With k = 1 the loss is the single-sample
     Monte-Carlo -ELBO (the KL estimated from the sample, not analytic).
 
     Reported per example: "loss", "iwae_bound" (nats, higher is better), "elbo" (the mean
@@ -28,11 +38,6 @@ class IwaeObjective(Objective):
 
     def __init__(self, likelihood, *, num_samples: int = 5, **kwargs):
         super().__init__(likelihood, **kwargs)
-        if int(num_samples) != num_samples or num_samples < 1:
-            raise ValueError(
-                f"config.objective.num_samples={num_samples} must be a positive integer "
-                "(the number k of importance samples)."
-            )
         self.num_samples = int(num_samples)
 
     def per_example_terms(

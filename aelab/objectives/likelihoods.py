@@ -15,7 +15,8 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 
-from aelab.registry import Registry
+from aelab.core.options import Options, option, options_class
+from aelab.core.registry import Registry
 
 LIKELIHOODS: Registry[type[Likelihood]] = Registry("likelihood")
 
@@ -42,6 +43,12 @@ class Likelihood(abc.ABC):
         """Decoder output shape for one example: channels times `params_per_dim`."""
         *rest, channels = data_shape
         return (*rest, channels * self.params_per_dim)
+
+    @classmethod
+    def from_options(cls, options: Options) -> Likelihood:
+        """The likelihood with its declared options (registered with `LIKELIHOODS`)."""
+        del options  # Most likelihoods have none.
+        return cls()
 
     @abc.abstractmethod
     def log_prob(self, decoded: jax.Array, x: jax.Array) -> jax.Array:
@@ -85,13 +92,26 @@ class Bernoulli(Likelihood):
         return jax.nn.sigmoid(decoded)
 
 
-@LIKELIHOODS.register("gaussian")
+@options_class
+class GaussianOptions(Options):
+    """`config.objective` options of the "gaussian" likelihood."""
+
+    likelihood_scale: float = option(
+        1.0, "the fixed standard deviation of the Gaussian likelihood", above=0.0
+    )
+
+
+@LIKELIHOODS.register("gaussian", options=GaussianOptions)
 @dataclasses.dataclass(frozen=True)
 class Gaussian(Likelihood):
     """Independent Gaussians with a fixed standard deviation `scale`; the decoder outputs
     the means."""
 
     scale: float = 1.0
+
+    @classmethod
+    def from_options(cls, options: GaussianOptions) -> Gaussian:
+        return cls(scale=options.likelihood_scale)
 
     def log_prob(self, decoded: jax.Array, x: jax.Array) -> jax.Array:
         log_scale = math.log(self.scale)
@@ -193,3 +213,11 @@ def bits_per_dim(nll: jax.Array, data_shape: Sequence[int]) -> jax.Array:
 def build_likelihood(name: str, **kwargs) -> Likelihood:
     """The likelihood called `name`, with its options (e.g. `scale` for "gaussian")."""
     return LIKELIHOODS.get(name)(**kwargs)
+
+
+def likelihood_from_section(section) -> Likelihood:
+    """The likelihood that a `config.objective` section names (`likelihood`, default
+    "bernoulli"), with its options (`likelihood_scale` for "gaussian")."""
+    name = section.get("likelihood", "bernoulli") if section is not None else "bernoulli"
+    options = LIKELIHOODS.options(name).from_section(section, path="objective")
+    return LIKELIHOODS.get(name).from_options(options)

@@ -6,14 +6,41 @@ from __future__ import annotations
 import jax
 from flax import nnx
 
-from aelab.objectives.base import Metrics, Objective, model_reported_terms, targets_of
+from aelab.core.options import option, options_class
+from aelab.objectives.base import (
+    Metrics,
+    Objective,
+    ObjectiveOptions,
+    model_reported_terms,
+    targets_of,
+)
 from aelab.objectives.code_penalties import (
     code_l1,
     jacobian_frobenius_norm_sq,
     sparsity_kl,
 )
+from aelab.objectives.registry import register_objective
 
 
+@options_class
+class ReconstructionOptions(ObjectiveOptions):
+    """`config.objective` of "reconstruction"."""
+
+    code_l1_weight: float = option(
+        0.0, "weight of sum_j |z_j| (sparse autoencoder, L1 form)", minimum=0.0
+    )
+    sparsity_weight: float = option(
+        0.0, "weight of the KL sparsity penalty on sigmoid(z) (Ng's sparse AE)", minimum=0.0
+    )
+    sparsity_target: float = option(
+        0.05, "rho: the target mean activation of the sparsity penalty", above=0.0, below=1.0
+    )
+    contractive_weight: float = option(
+        0.0, "weight of ||dz/dx||_F^2 (contractive autoencoder)", minimum=0.0
+    )
+
+
+@register_objective("reconstruction", options=ReconstructionOptions)
 class ReconstructionObjective(Objective):
     """loss = -log p(x | z = encode(x)) per example (for "mse": the summed squared error),
     plus optional penalties on the code z:
@@ -40,10 +67,6 @@ class ReconstructionObjective(Objective):
         **kwargs,
     ):
         super().__init__(likelihood, **kwargs)
-        if not 0.0 < sparsity_target < 1.0:
-            raise ValueError(
-                f"config.objective.sparsity_target={sparsity_target} must be in (0, 1)."
-            )
         self.code_l1_weight = code_l1_weight
         self.sparsity_weight = sparsity_weight
         self.sparsity_target = sparsity_target

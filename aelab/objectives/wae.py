@@ -8,10 +8,28 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from aelab.objectives.base import Metrics, Objective, example_weights, targets_of
+from aelab.core.options import option, options_class
+from aelab.objectives.base import (
+    Metrics,
+    Objective,
+    ObjectiveOptions,
+    example_weights,
+    targets_of,
+)
 from aelab.objectives.mmd import KERNELS, mmd_squared
+from aelab.objectives.registry import register_objective
 
 
+@options_class
+class WaeMmdOptions(ObjectiveOptions):
+    """`config.objective` of "wae_mmd"."""
+
+    mmd_weight: float = option(10.0, "lambda: weight of the MMD penalty", minimum=0.0)
+    mmd_kernel: str = option("imq", "the MMD kernel", choices=KERNELS)
+    prior_var: float = option(1.0, "variance of the N(0, prior_var I) prior", above=0.0)
+
+
+@register_objective("wae_mmd", options=WaeMmdOptions)
 class WaeMmdObjective(Objective):
     """loss = -log p(x | z) + lambda * MMD^2(q(z), p(z)) (Tolstikhin et al., 2018).
 
@@ -33,11 +51,6 @@ class WaeMmdObjective(Objective):
         **kwargs,
     ):
         super().__init__(likelihood, **kwargs)
-        if mmd_kernel not in KERNELS:
-            raise ValueError(
-                f"config.objective.mmd_kernel={mmd_kernel!r} is not valid; choose one of "
-                f"{', '.join(KERNELS)}."
-            )
         self.mmd_weight = mmd_weight
         self.mmd_kernel = mmd_kernel
         self.prior_var = prior_var

@@ -1,9 +1,8 @@
 """Hyperparameter sweeps: search spaces, Optuna studies on SQLite or PostgreSQL, worker
 processes, results tables and plots, and vmapped population training.
 
-    from aelab.sweeps import Choice, Float, Int, Sweep
-
-A sweep file's `get_sweep(arg)` returns a `Sweep`; `experiments/sweep.py` runs it.
+A sweep file's `get_sweep(arg)` returns an `aelab.sweeps.Sweep` over dimensions
+(`Choice`, `Float`, `Int`); `experiments/sweep.py` runs it.
 """
 
 from aelab.sweeps.definition import SAMPLERS, Sweep, load_config_file, load_sweep

@@ -18,7 +18,6 @@ A sweep file is a Python file with `get_sweep(arg)` returning a `Sweep`:
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import os
 from collections.abc import Mapping
@@ -27,7 +26,8 @@ from typing import Any
 import ml_collections
 import optuna
 
-from aelab.registry import Registry
+import aelab.config as config_module
+from aelab.core.registry import Registry
 from aelab.sweeps.space import Dimension, grid_points
 from aelab.training.seeds import data_seed
 
@@ -173,23 +173,9 @@ def _jsonable(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def load_python_file(path: str, function: str, arg: str | None):
-    """Calls `function(arg)` (or `function()` when arg is None) of the Python file `path`."""
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No such file: {path}")
-    name = "aelab_loaded_" + os.path.splitext(os.path.basename(path))[0]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    if not hasattr(module, function):
-        raise ValueError(f"{path} defines no {function}(); a sweep file needs get_sweep(arg).")
-    fn = getattr(module, function)
-    return fn() if arg is None else fn(arg)
-
-
 def load_config_file(path: str, arg: str | None = None) -> ml_collections.ConfigDict:
     """`get_config(arg)` of a config file, as `--config=path[:arg]` loads it."""
-    return load_python_file(path, "get_config", arg)
+    return config_module.load_config_file(path, arg)
 
 
 def split_spec(spec: str) -> tuple[str, str | None]:
@@ -201,7 +187,7 @@ def split_spec(spec: str) -> tuple[str, str | None]:
 def load_sweep(spec: str) -> Sweep:
     """The Sweep of a sweep file, given as "path.py" or "path.py:arg"."""
     path, arg = split_spec(spec)
-    sweep = load_python_file(path, "get_sweep", arg)
+    sweep = config_module.call_file_function(path, "get_sweep", arg, what="sweep")
     if not isinstance(sweep, Sweep):
         raise ValueError(f"get_sweep() of {path} returned {type(sweep).__name__}, not a Sweep.")
     return sweep

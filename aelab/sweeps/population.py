@@ -1,235 +1,100 @@
 """Population training: P models that differ in seed and continuous hyperparameters,
-trained together in one jitted step with `jax.vmap` over their stacked train states.
+trained together through the loop core (`aelab.training.loop`) in one jitted step.
 
 For small models one run cannot fill an accelerator; P of them side by side can. Every
 member sees the same batches (the data order is the base config's data seed) and
 equals the sequential run `train_and_evaluate(config with that member's values and
 config.data.seed = the base data seed)` up to float rounding (tested to 1e-5).
 
+The population is one run of the loop core: the same validation, work-directory lock,
+preemption (SIGTERM checkpoints and stops), scheduling, metric windows, evaluation,
+checkpointing, non-finite policy (a member whose loss stops being finite fails alone
+under "stop"; "skip" drops its bad updates), `compute_dtype`, `param_sharding` and
+`device_resident`. What it cannot honour is refused with a `ConfigError`
+(`population_fields`): varying a field that changes the program, early stopping, and
+evaluators during training.
+
 What can be vmapped (`VMAPPABLE_FIELDS`): values that only enter the computation as
 numbers. The seed (parameter initialisation, training noise), `optimizer.learning_rate`
 (also through its schedule), `optimizer.weight_decay` (adamw), `objective.beta` (the
 ELBO's KL weight) and `model.dropout_rate` (dense models; the rate lives in the model
-state, and every member's rate must be > 0: a rate of 0 removes the layer). What cannot:
-anything that changes shapes or the program: layer sizes, latent size, architecture,
-optimizer or objective name, batch size, number of steps, penalties switched on or off.
+state, and every member's rate must be > 0: a rate of 0 removes the layer).
 
-How the P members run (`strategy`): "vmap" runs all of them in one jitted call;
-"sequential" runs each member's own jitted call in turn, which is what P separate runs
-compute. "auto" times both on the first batches and keeps the faster: on a CPU,
-batched small matmuls can be slower than plain ones (measured in
-benchmarks/population_sweep.py), so a population is not slower than sequential runs
-there; on accelerators it uses vmap.
+How the P members run (`strategy`): "vmap", "sequential", or "auto": on a CPU, time
+both on the first batches and keep the faster (`population_step.choose_strategy`);
+elsewhere vmap.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jax
-import jax.numpy as jnp
-import ml_collections
 import numpy as np
-import optax
 from absl import logging
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
 
+from aelab.core.errors import ConfigError
+from aelab.core.schema import Report
 from aelab.data import load_split
-from aelab.data.pipeline import ProcessSlice, eval_batches, to_global_arrays, train_dataset
-from aelab.objectives import build_objective
-from aelab.training.batches import HostBatches
+from aelab.data.pipeline import PipelineOptions
+from aelab.evaluation.config_schema import CONFIG_SCHEMA
+from aelab.sweeps.population_fields import (
+    VMAPPABLE_FIELDS,
+    check_vmappable,
+    member_config,
+    population_hparams,
+    unsupported_problems,
+    vmappable_problems,
+)
+from aelab.sweeps.population_step import (
+    PopulationTrainer,
+    choose_strategy,
+    make_member_fns,
+    member_tree,
+    stack_trees,
+)
+from aelab.training.batches import make_train_batches
 from aelab.training.checkpointing import Checkpointer
+from aelab.training.config_schema import TRAINING_SCHEMA
 from aelab.training.experiment import build_run_spec
 from aelab.training.log_filter import quiet_library_info_logs
-from aelab.training.mesh import batch_sharding, make_data_mesh
-from aelab.training.metric_writer import MetricWriter
+from aelab.training.loop import LoopCore, LoopOptions
+from aelab.training.mesh import MeshOptions, make_data_mesh, replicated, state_sharding_fn
+from aelab.training.nonfinite import NonFiniteOptions
+from aelab.training.objective_evaluation import average_over_split, evaluation_batches
 from aelab.training.optimizers import build_optimizer
-from aelab.training.schedules import build_schedule
+from aelab.training.preemption import PreemptionWatcher
+from aelab.training.saved_config import ConfigMismatchError, reconcile_saved_config
 from aelab.training.seeds import data_seed
+from aelab.training.single_run import new_member
 from aelab.training.state import TrainState, create_train_state
-from aelab.training.step import make_eval_step, make_train_step
+from aelab.training.step import PrecisionOptions
+from aelab.training.validation import check_config, raise_problems
+from aelab.training.workdir_lock import WorkdirLock
 
-VMAPPABLE_FIELDS = {
-    "seed": "parameter initialisation and training noise",
-    "optimizer.learning_rate": "the peak learning rate, through any schedule",
-    "optimizer.weight_decay": "adamw's decoupled weight decay",
-    "objective.beta": "the ELBO's KL weight",
-    "model.dropout_rate": "dense models' dropout rate (every member's rate > 0)",
-}
+__all__ = [
+    "VMAPPABLE_FIELDS",
+    "MemberResult",
+    "PopulationTrainer",
+    "check_population",
+    "check_vmappable",
+    "init_population",
+    "make_member_fns",
+    "member_config",
+    "member_tree",
+    "population_hparams",
+    "stack_trees",
+    "train_population",
+]
 
-# Fields that are numbers inside the jitted step (the seed only matters at init).
-_TRACED_SECTIONS = ("optimizer", "objective")
-
-
-def check_vmappable(fields: Sequence[str], config: ml_collections.ConfigDict) -> None:
-    """Raises ValueError naming any field a population cannot vary for `config`."""
-    bad = [f for f in fields if f not in VMAPPABLE_FIELDS]
-    if bad:
-        raise ValueError(
-            f"Population sweeps can only vary {', '.join(VMAPPABLE_FIELDS)}; not "
-            f"{', '.join(bad)} (they change shapes or the program). Use a normal sweep "
-            "(no population_size) for those."
-        )
-    if "optimizer.weight_decay" in fields and config.optimizer.name != "adamw":
-        raise ValueError(
-            f"optimizer.weight_decay has no effect with optimizer {config.optimizer.name!r}; "
-            "set config.optimizer.name = 'adamw' to sweep it."
-        )
-    if "optimizer.learning_rate" in fields and config.optimizer.get("schedule") == "piecewise":
-        raise ValueError(
-            "The 'piecewise' schedule lists its rates in optimizer.learning_rates; sweep "
-            "optimizer.learning_rate with another schedule, or run a normal sweep."
-        )
-    if "objective.beta" in fields and config.objective.name != "elbo":
-        raise ValueError(
-            f"objective.beta has no effect with objective {config.objective.name!r}; sweep "
-            "it with the 'elbo' objective."
-        )
-
-
-def member_config(config: ml_collections.ConfigDict, values: Mapping[str, Any]):
-    """The equivalent sequential run's config: `config` with one member's values and the
-    population's shared data seed."""
-    member = config.copy_and_resolve_references()
-    member.data.seed = data_seed(config)
-    for dotted, value in values.items():
-        *parents, leaf = dotted.split(".")
-        node = member
-        for part in parents:
-            node = node[part]
-        node[leaf] = value
-    return member
-
-
-def _traced_section(section: ml_collections.ConfigDict, values: Mapping[str, jax.Array]):
-    # A type-unsafe copy, so traced arrays can stand where the config holds floats.
-    copy = ml_collections.ConfigDict(section.to_dict(), type_safe=False)
-    for name, value in values.items():
-        copy[name] = value
-    return copy
-
-
-def _section_values(hparams: Mapping[str, jax.Array], section: str) -> dict[str, jax.Array]:
-    prefix = section + "."
-    return {k[len(prefix) :]: v for k, v in hparams.items() if k.startswith(prefix)}
-
-
-def _scaled(inner: optax.GradientTransformation, factor: jax.Array) -> optax.GradientTransformation:
-    """`inner` with its updates multiplied by `factor`; the same state as `inner`."""
-
-    def update(updates, state, params=None):
-        updates, state = inner.update(updates, state, params)
-        return jax.tree.map(lambda u: factor * u, updates), state
-
-    return optax.GradientTransformation(inner.init, update)
-
-
-def make_member_fns(graphdef, config, num_steps: int):
-    """(train_step, eval_step) of one member, with its traced hyperparameters.
-
-    train_step(state, hparams, batch) -> (state, metrics);
-    eval_step(state, hparams, batch, key) -> (metric sums, count).
-    `hparams` maps dotted fields of `optimizer` and `objective` to scalars.
-    """
-
-    def objective_of(hparams):
-        return build_objective(
-            _traced_section(config.objective, _section_values(hparams, "objective"))
-        )
-
-    def train_step(state: TrainState, hparams, batch):
-        values = _section_values(hparams, "optimizer")
-        learning_rate = values.pop("learning_rate", None)
-        optimizer_config = _traced_section(config.optimizer, values)
-        optimizer = build_optimizer(optimizer_config, num_steps)
-        schedule = build_schedule(optimizer_config, num_steps)
-        if learning_rate is not None:
-            # Schedules test their values in Python (e.g. `peak == 0`), so they cannot
-            # take a traced rate. Every registered schedule but "piecewise" and every
-            # optimizer's update are linear in the rate: build them for rate 1, scale.
-            optimizer_config.learning_rate = 1.0
-            optimizer = _scaled(build_optimizer(optimizer_config, num_steps), learning_rate)
-            unit = build_schedule(optimizer_config, num_steps)
-            schedule = lambda count: learning_rate * unit(count)
-        step = make_train_step(graphdef, objective_of(hparams), optimizer, schedule)
-        return step(state, batch)
-
-    def eval_step(state: TrainState, hparams, batch, key):
-        return make_eval_step(graphdef, objective_of(hparams))(state, batch, key)
-
-    return train_step, eval_step
-
-
-STRATEGIES = ("vmap", "sequential")
-
-
-class PopulationTrainer:
-    """K updates of every member per call, holding the members' states in the form its
-    strategy runs fastest on.
-
-    "vmap" keeps one stacked pytree [P, ...] and updates it in one jitted call.
-    "sequential" keeps a list of P member states and runs one jitted call per member, so
-    it costs what P separate runs cost (no stacking or slicing per call).
-
-    Call `hold(stacked)` to get the held form, `__call__(held, hparams, batches)` ->
-    (held, metrics {name: [K, P]}) to train, `stacked(held)` for evaluation and
-    checkpoints.
-    """
-
-    def __init__(self, member_train_step, strategy: str, size: int):
-        if strategy not in STRATEGIES:
-            raise ValueError(f"Unknown population strategy {strategy!r}; use one of {STRATEGIES}.")
-        self.strategy, self.size = strategy, size
-        if strategy == "vmap":
-            step = jax.vmap(member_train_step, in_axes=(0, 0, None))
-            self._train = jax.jit(
-                lambda states, hparams, batches: jax.lax.scan(
-                    lambda s, batch: step(s, hparams, batch), states, batches
-                )
-            )
-        else:
-            self._train = jax.jit(
-                lambda state, hparams, batches: jax.lax.scan(
-                    lambda s, batch: member_train_step(s, hparams, batch), state, batches
-                )
-            )
-            self._split = jax.jit(lambda tree: [member_tree(tree, i) for i in range(size)])
-            self._join = jax.jit(stack_trees)
-            self._join_metrics = jax.jit(
-                lambda ms: jax.tree.map(lambda *m: jnp.stack(m, axis=1), *ms)
-            )
-        self._member_hparams = None
-
-    def hold(self, stacked_states):
-        return stacked_states if self.strategy == "vmap" else self._split(stacked_states)
-
-    def stacked(self, held):
-        return held if self.strategy == "vmap" else self._join(held)
-
-    def __call__(self, held, hparams, batches):
-        if self.strategy == "vmap":
-            return self._train(held, hparams, batches)
-        if self._member_hparams is None:
-            self._member_hparams = self._split(hparams)
-        outputs = [
-            self._train(state, h, batches)
-            for state, h in zip(held, self._member_hparams, strict=True)
-        ]
-        return [o[0] for o in outputs], self._join_metrics([o[1] for o in outputs])
-
-
-def stack_trees(trees: Sequence[Any]) -> Any:
-    """P pytrees of one structure -> one pytree of [P, ...] arrays."""
-    return jax.tree.map(lambda *xs: jnp.stack(xs), *trees)
-
-
-def member_tree(tree: Any, index: int) -> Any:
-    """Member `index` of a stacked pytree."""
-    return jax.tree.map(lambda x: x[index], tree)
+MEMBERS_FILE = "members.json"
 
 
 @dataclasses.dataclass
@@ -247,7 +112,7 @@ class MemberResult:
 
 
 def init_population(
-    config, members, example_shape, output_shape, mesh, num_steps: int
+    config, members, example_shape, output_shape, mesh, num_steps: int, state_sharding=None
 ) -> tuple[Any, TrainState]:
     """(graphdef, stacked train states [P, ...]): each member initialised exactly as its
     sequential run would be (same seed, same model config)."""
@@ -262,9 +127,10 @@ def init_population(
             optimizer,
             seed=int(member.seed),
             mesh=mesh,
+            state_sharding_fn=state_sharding,
         )
         if graphdef is not None and member_graphdef != graphdef:
-            raise ValueError(
+            raise ConfigError(
                 f"Population member {values} builds a different model than the first "
                 "member; only VMAPPABLE_FIELDS may differ (and dropout rates must be > 0)."
             )
@@ -273,242 +139,270 @@ def init_population(
     return graphdef, stack_trees(states)
 
 
-def population_hparams(config, members) -> dict[str, jax.Array]:
-    """{dotted field: [P] values} of the fields traced inside the step."""
-    fields = sorted(
-        {f for values in members for f in values if f.split(".")[0] in _TRACED_SECTIONS}
+def _stacked_shardings(member_state, mesh, sharding_fn):
+    """Shardings of a stacked state: each member array's sharding, the member axis
+    unsharded in front."""
+    abstract = jax.eval_shape(lambda s: s, member_state)
+    member = (
+        jax.tree.map(lambda _: replicated(mesh), abstract)
+        if sharding_fn is None
+        else sharding_fn(abstract, mesh)
     )
-    configs = [member_config(config, values) for values in members]
-    return {
-        field: jnp.asarray([c[field.split(".")[0]][field.split(".")[1]] for c in configs])
-        for field in fields
-    }
+    return jax.tree.map(lambda s: NamedSharding(mesh, P(None, *s.spec)), member)
 
 
-def choose_strategy(
-    member_train_step, stacked_states, hparams, batches, size: int, *, repeats: int = 3
-) -> tuple[PopulationTrainer, dict[str, float]]:
-    """Times each strategy on `batches` (the states are not changed).
+class Population:
+    """P members as the loop core's `Trainee`.
 
-    Returns (the faster strategy's trainer, {strategy: seconds per call}).
+    Args:
+      config: the base config; members: per member {dotted field: value}.
+      spec: the run spec; mesh: the device mesh.
+      strategy: "vmap", "sequential" or "auto".
     """
-    timings, trainers = {}, {}
-    for strategy in STRATEGIES:
-        trainer = trainers[strategy] = PopulationTrainer(member_train_step, strategy, size)
-        held = trainer.hold(stacked_states)
-        jax.block_until_ready(trainer(held, hparams, batches))  # compile
-        start = time.perf_counter()
-        for _ in range(repeats):
-            jax.block_until_ready(trainer(held, hparams, batches))
-        timings[strategy] = (time.perf_counter() - start) / repeats
-    return trainers[min(timings, key=timings.get)], timings
+
+    def __init__(self, config, members: Sequence[Mapping[str, Any]], spec, mesh, strategy: str):
+        self.config, self.spec, self.mesh = config, spec, mesh
+        self.num_members = len(members)
+        loop = LoopOptions.from_section(config.train, path="train")
+        pipeline = PipelineOptions.from_section(config.data, path="data")
+        train_source, _ = load_split(config.data, pipeline.train_split)
+        self.eval_source, _ = load_split(config.data, pipeline.eval_split)
+        sharding_fn = state_sharding_fn(config.mesh)
+        self.graphdef, stacked = init_population(
+            config,
+            members,
+            spec.example_shape,
+            spec.output_shape,
+            mesh,
+            loop.num_steps,
+            state_sharding=sharding_fn,
+        )
+        self.shardings = _stacked_shardings(member_tree(stacked, 0), mesh, sharding_fn)
+        self._stacked = jax.device_put(stacked, self.shardings)
+        self.hparams = population_hparams(config, members)
+        self._member_train, member_eval = make_member_fns(
+            self.graphdef,
+            config,
+            loop.num_steps,
+            compute_dtype=PrecisionOptions.from_section(config.train, path="train").compute_dtype,
+            skip_nonfinite=NonFiniteOptions.from_section(config.train, path="train").nonfinite
+            == "skip",
+        )
+        # Evaluation is short and infrequent: always one vmapped call.
+        self._eval_step = jax.jit(
+            jax.vmap(
+                lambda state, hparams, key, batch: member_eval(state, hparams, batch, key),
+                in_axes=(0, 0, 0, None),
+            )
+        )
+        self._eval_keys = jax.numpy.stack(
+            [jax.random.PRNGKey(int(member_config(config, v).seed) + 1) for v in members]
+        )
+        self.batches = make_train_batches(
+            config, spec.transform, spec.example_shape, train_source, mesh, seed=data_seed(config)
+        )
+        self.strategy = strategy
+        self.trainer: PopulationTrainer | None = None
+        self._held = None
+
+    @property
+    def _out_shardings(self):
+        return (self.shardings, replicated(self.mesh))
+
+    def _choose_trainer(self, batches) -> None:
+        strategy = self.strategy
+        if strategy == "auto":
+            strategy = "vmap"
+            if jax.default_backend() == "cpu" and self.num_members > 1:
+                self.trainer, timings = choose_strategy(
+                    self._member_train,
+                    self._stacked,
+                    self.hparams,
+                    batches,
+                    self.num_members,
+                    shardings=self._out_shardings,
+                )
+                logging.info(
+                    "Population of %d: seconds per call %s; using %s.",
+                    self.num_members,
+                    {k: round(v, 5) for k, v in timings.items()},
+                    self.trainer.strategy,
+                )
+        if self.trainer is None:
+            self.trainer = PopulationTrainer(
+                self._member_train, strategy, self.num_members, self._out_shardings
+            )
+        self._held = self.trainer.hold(self._stacked)
+
+    def train(self, k: int):
+        batches = self.batches.next_stacked(k)
+        if self.trainer is None:
+            self._choose_trainer(batches)  # times the strategies on these batches
+        self._held, metrics = self.trainer(self._held, self.hparams, batches)
+        return metrics
+
+    def per_member(self, metrics: dict) -> list[dict]:
+        return [
+            {name: np.asarray(values)[:, i] for name, values in metrics.items()}
+            for i in range(self.num_members)
+        ]
+
+    def evaluate(self, step: int, *, is_last: bool, train_seconds: float) -> list[dict]:
+        states = self.state()
+        vmapped_fold = jax.vmap(jax.random.fold_in, in_axes=(0, None))
+        averages = average_over_split(
+            lambda batch, index: self._eval_step(
+                states, self.hparams, vmapped_fold(self._eval_keys, index), batch
+            ),
+            evaluation_batches(self.config, self.spec, self.eval_source),
+            self.mesh,
+        )
+        return [
+            {name: float(values[i]) for name, values in averages.items()}
+            for i in range(self.num_members)
+        ]
+
+    def after_evaluation(self, step: int, writers) -> None:
+        del step, writers  # No image grids per member.
+
+    def state(self):
+        return self._stacked if self.trainer is None else self.trainer.stacked(self._held)
+
+    def abstract_state(self):
+        return jax.tree.map(
+            lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s),
+            self._stacked,
+            self.shardings,
+        )
+
+    def load_state(self, state) -> None:
+        self._stacked = state
+        if self.trainer is not None:
+            self._held = self.trainer.hold(state)
+
+
+def check_population(config, members: Sequence[Mapping[str, Any]]) -> Report:
+    """Everything wrong with training `members` of `config` as a population: the base
+    config's checks, the fields a population cannot vary, the config fields it cannot
+    honour, and each member's values against the declared options."""
+    report = check_config(config, schema=CONFIG_SCHEMA)
+    if report.problems:
+        return report
+    fields = sorted({field for values in members for field in values})
+    report.problems += vmappable_problems(fields, config)
+    report.problems += unsupported_problems(config)
+    for values in members:
+        member_report, _ = TRAINING_SCHEMA.check(member_config(config, values))
+        report.problems += [f"member {dict(values)}: {p}" for p in member_report.problems]
+    return report
+
+
+def _reconcile_members(workdir: str, members: list[dict], resume_step: int | None) -> None:
+    path = os.path.join(workdir, MEMBERS_FILE)
+    if resume_step is not None and os.path.exists(path):
+        with open(path) as f:
+            saved = json.load(f)
+        if saved != members:
+            raise ConfigMismatchError(
+                f"The population in {workdir} was started with members {saved}, not "
+                f"{members}; its checkpoints go up to step {resume_step}. Use a new workdir."
+            )
+    with open(path, "w") as f:
+        json.dump(members, f, indent=2)
 
 
 def train_population(
-    config: ml_collections.ConfigDict,
+    config,
     members: Sequence[Mapping[str, Any]],
     workdir: str,
     *,
     strategy: str = "auto",
     on_evaluation: Callable[[int, list[dict[str, float]]], None] | None = None,
 ) -> list[MemberResult]:
-    """Trains len(members) models at once; each member's logs go to
-    `workdir/members/member_NN/` (metrics.jsonl, TensorBoard), the stacked states to
+    """Trains len(members) models at once through the loop core; each member's logs go
+    to `workdir/members/member_NN/` (metrics.jsonl, TensorBoard), the stacked states to
     `workdir/checkpoints/` (a rerun resumes from there).
 
     Args:
       config: the base config (the members' shared fields).
       members: per member {dotted field: value}, fields from `VMAPPABLE_FIELDS`.
-      workdir: the population's directory.
-      strategy: "vmap", "sequential", or "auto": on a CPU, time both on the first
-        batches and keep the faster; elsewhere vmap.
+      workdir: the population's directory (held by a lock while it trains).
+      strategy: "vmap", "sequential", or "auto" (see the module docstring).
       on_evaluation: called with (step, per-member eval metrics) after each evaluation.
 
     Returns:
       One MemberResult per member. A member whose loss stops being finite is marked
       with an error; the others train on.
+
+    Raises:
+      ConfigError: a value or field the population cannot honour, before anything is
+        written.
+      TrainingPreempted: SIGTERM / SIGINT arrived; a checkpoint was saved first.
     """
     quiet_library_info_logs()
-    size = len(members)
-    for values in members:
-        check_vmappable(list(values), config)
+    members = [dict(values) for values in members]
+    raise_problems(check_population(config, members))
     workdir = os.path.abspath(workdir)
-    spec = build_run_spec(config)
-    num_steps = int(config.train.num_steps)
-    steps_per_call = int(config.train.get("steps_per_call", 1))
-    intervals = {
-        name: int(config.train.get(name, 0))
-        for name in ("log_every", "eval_every", "checkpoint_every")
-    }
-    mesh = make_data_mesh(config.get("mesh", {}).get("num_devices"))
-    global_batch = int(config.data.batch_size)
-    eval_batch = int(config.data.get("eval_batch_size") or global_batch)
-    train_source, _ = load_split(config.data, config.data.get("train_split", "train"))
-    eval_source, _ = load_split(config.data, config.data.get("eval_split", "test"))
+    with WorkdirLock(workdir, enabled=jax.process_index() == 0), PreemptionWatcher() as stop:
+        return _train_population(config, members, workdir, strategy, on_evaluation, stop)
 
-    graphdef, states = init_population(
-        config, members, spec.example_shape, spec.output_shape, mesh, num_steps
-    )
-    hparams = population_hparams(config, members)
-    member_train, member_eval = make_member_fns(graphdef, config, num_steps)
 
-    batches = HostBatches(
-        train_dataset(
-            train_source,
-            spec.transform,
-            ProcessSlice.current(global_batch),
-            seed=data_seed(config),
-            labels=config.data.get("train_labels"),
-        ),
-        mesh,
-    )
+def _train_population(config, members, workdir, strategy, on_evaluation, preemption):
+    is_chief = jax.process_index() == 0
     checkpointer = Checkpointer(
         os.path.join(workdir, "checkpoints"), keep=1, best_metric=None, async_save=False
     )
-    member_dirs = [os.path.join(workdir, "members", f"member_{i:02d}") for i in range(size)]
-    loop_state = {"history": [[] for _ in range(size)], "errors": [None] * size}
-    start_step = checkpointer.latest_step()
-    if start_step is not None:
-        states, loop_state = checkpointer.restore(
-            start_step, jax.tree.map(jnp.zeros_like, states), batches
-        )
-        logging.info("Population: resuming from the checkpoint at step %d.", start_step)
-    step = int(start_step or 0)
-    writers = [MetricWriter(d, resume_step=step) for d in member_dirs]
-
-    def next_event(at: int) -> int:
-        return min(num_steps, *((at // n + 1) * n for n in intervals.values() if n > 0))
-
-    batches_probe = trainer = None
-    if strategy == "auto":
-        strategy = "vmap"
-        if jax.default_backend() == "cpu" and size > 1 and step < num_steps:
-            batches_probe = batches.next_stacked(min(steps_per_call, next_event(step) - step))
-            trainer, timings = choose_strategy(member_train, states, hparams, batches_probe, size)
-            logging.info(
-                "Population of %d: seconds per call %s; using %s.",
-                size,
-                {k: round(v, 5) for k, v in timings.items()},
-                trainer.strategy,
-            )
-    if trainer is None:
-        trainer = PopulationTrainer(member_train, strategy, size)
-    states = trainer.hold(states)
-    # Evaluation is short and infrequent: always one vmapped call.
-    eval_step = jax.jit(
-        jax.vmap(
-            lambda state, hparams, key, batch: member_eval(state, hparams, batch, key),
-            in_axes=(0, 0, 0, None),
-        )
+    resume_step = checkpointer.latest_step()
+    reconcile_saved_config(
+        config, workdir, resume_step=resume_step, write=is_chief, complete=CONFIG_SCHEMA.complete
     )
-    eval_keys = jnp.stack(
-        [jax.random.PRNGKey(int(member_config(config, v).seed) + 1) for v in members]
+    if is_chief:
+        _reconcile_members(workdir, members, resume_step)
+    spec = build_run_spec(config)
+    mesh = make_data_mesh(MeshOptions.from_section(config.mesh, path="mesh").num_devices)
+    population = Population(config, members, spec, mesh, strategy)
+    member_dirs = [os.path.join(workdir, "members", f"member_{i:02d}") for i in range(len(members))]
+    core = LoopCore(
+        population,
+        loop=LoopOptions.from_section(config.train, path="train"),
+        checkpointer=checkpointer,
+        members=[
+            new_member(member_config(config, v), d)
+            for v, d in zip(members, member_dirs, strict=True)
+        ],
+        preemption=preemption,
+        workdir=workdir,
+        is_chief=is_chief,
+        isolate_failures=True,
+        rank_checkpoints=False,
+        keep_history=True,
+        on_evaluation=[on_evaluation] if on_evaluation is not None else [],
     )
-
-    sums: list[dict[str, float]] = [{} for _ in range(size)]
-    count = 0
-    try:
-        while step < num_steps:
-            if batches_probe is not None:
-                # The probe's batches are the first of this run; train on them.
-                stacked, batches_probe = batches_probe, None
-                k = int(jax.tree.leaves(stacked)[0].shape[0])
-            else:
-                k = min(steps_per_call, next_event(step) - step)
-                stacked = batches.next_stacked(k)
-            states, metrics = trainer(states, hparams, stacked)
-            metrics = jax.device_get(metrics)
-            for i in range(size):
-                for name, values in metrics.items():
-                    sums[i][name] = sums[i].get(name, 0.0) + float(np.sum(values[:, i]))
-                bad = [n for n, v in metrics.items() if not np.all(np.isfinite(v[:, i]))]
-                if bad and loop_state["errors"][i] is None:
-                    loop_state["errors"][i] = (
-                        f"NonFiniteLossError: {', '.join(bad)} not finite by step {step + k}"
-                    )
-            count += k
-            step += k
-            at_end = step == num_steps
-            if (intervals["log_every"] and step % intervals["log_every"] == 0) or at_end:
-                for i, writer in enumerate(writers):
-                    writer.write_scalars(
-                        step, {f"train/{n}": v / count for n, v in sums[i].items()}
-                    )
-                sums, count = [{} for _ in range(size)], 0
-            if (intervals["eval_every"] and step % intervals["eval_every"] == 0) or at_end:
-                results = _evaluate(
-                    eval_step,
-                    trainer.stacked(states),
-                    hparams,
-                    eval_keys,
-                    eval_source,
-                    spec,
-                    mesh,
-                    config,
-                    eval_batch,
-                )
-                for i, writer in enumerate(writers):
-                    writer.write_scalars(step, results[i])
-                    loop_state["history"][i].append([step, results[i]])
-                if on_evaluation is not None:
-                    on_evaluation(step, results)
-            if (
-                intervals["checkpoint_every"] and step % intervals["checkpoint_every"] == 0
-            ) or at_end:
-                checkpointer.save(step, trainer.stacked(states), batches, loop_state)
-    finally:
-        checkpointer.close()
-        for writer in writers:
-            writer.close()
-    return _member_results(members, member_dirs, loop_state, config, step)
+    start = core.restore()
+    if start is not None:
+        logging.info("Population: resuming from the checkpoint at step %d.", start)
+    outcome = core.run()
+    return _member_results(members, core.members, config, outcome.step)
 
 
-def _evaluate(eval_step, states, hparams, keys, source, spec, mesh, config, eval_batch):
-    """Per-member eval metrics, averaged exactly over the split (as the loop does)."""
-    sharding = batch_sharding(mesh)
-    sums, total = None, 0.0
-    batches = eval_batches(
-        source,
-        spec.transform,
-        ProcessSlice.current(eval_batch),
-        seed=data_seed(config),
-        labels=config.data.get("eval_labels"),
-        max_examples=config.train.get("eval_examples"),
-    )
-    for index, batch in enumerate(batches):
-        batch_keys = jax.vmap(jax.random.fold_in, in_axes=(0, None))(keys, index)
-        metric_sums, count = eval_step(
-            states, hparams, batch_keys, to_global_arrays(batch, sharding)
-        )
-        metric_sums, count = jax.device_get((metric_sums, count))
-        sums = (
-            {n: np.asarray(v, np.float64) for n, v in metric_sums.items()}
-            if sums is None
-            else {n: sums[n] + v for n, v in metric_sums.items()}
-        )
-        total += float(count[0])
-    size = len(next(iter(sums.values())))
-    return [{f"eval/{n}": float(v[i] / total) for n, v in sums.items()} for i in range(size)]
-
-
-def _member_results(members, member_dirs, loop_state, config, step) -> list[MemberResult]:
-    metric = config.train.get("best_metric", "eval/loss")
-    sign = 1.0 if config.train.get("best_mode", "min") == "min" else -1.0
+def _member_results(members, records, config, step) -> list[MemberResult]:
+    metric = records[0].early_stopping.metric
+    sign = 1.0 if records[0].early_stopping.mode == "min" else -1.0
     results = []
-    for i, values in enumerate(members):
-        history = [(int(s), m) for s, m in loop_state["history"][i]]
+    for values, record in zip(members, records, strict=True):
+        history = [(int(s), m) for s, m in record.history]
         finite = [(s, m) for s, m in history if math.isfinite(m.get(metric, math.nan))]
         best_step, best = (
             min(finite, key=lambda sm: sign * sm[1][metric]) if finite else (None, None)
         )
         final = history[-1][1] if history else {}
-        error = loop_state["errors"][i]
+        error = record.error
         if error is None and not all(math.isfinite(v) for v in final.values()):
             error = "NonFiniteLossError: evaluation metrics are not finite"
         results.append(
             MemberResult(
                 values=dict(values),
-                workdir=member_dirs[i],
+                workdir=record.workdir,
                 final_metrics=final,
                 best_metrics=best,
                 best_step=best_step,

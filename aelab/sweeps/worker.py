@@ -30,10 +30,11 @@ import optuna
 from absl import logging
 from optuna.trial import TrialState
 
+from aelab.evaluation import train_and_evaluate
 from aelab.sweeps.definition import Sweep
 from aelab.sweeps.storage import retry_stale_trial_callback
 from aelab.sweeps.study import slot_of
-from aelab.training import NonFiniteLossError, train_and_evaluate
+from aelab.training import NonFiniteLossError, TrainCallback
 from aelab.training.metric_writer import read_metrics
 
 # Errors that fail one trial but not the sweep: divergence, and values the config or
@@ -45,7 +46,7 @@ def trial_workdir(sweep_dir: str, slot: int) -> str:
     return os.path.join(os.path.abspath(sweep_dir), "trials", f"trial_{slot:04d}")
 
 
-class TrialReporter:
+class TrialReporter(TrainCallback):
     """Training callback: reports each evaluation to Optuna and prunes.
 
     Raising `optuna.TrialPruned` in `on_evaluation` is safe: the loop has saved that

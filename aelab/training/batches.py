@@ -28,8 +28,10 @@ import numpy as np
 from absl import logging
 from jax.sharding import Mesh
 
+from aelab.core.options import Options, option, options_class
 from aelab.data.pipeline import (
     BatchOrder,
+    PipelineOptions,
     ProcessSlice,
     batch_noise_rng,
     select_labels,
@@ -41,6 +43,20 @@ from aelab.data.transforms import BatchTransform
 from aelab.training.mesh import batch_sharding, replicated
 
 DEVICE_RESIDENT_MODES = ("auto", "always", "never")
+
+
+@options_class
+class BatchSourceOptions(Options):
+    """`config.data` option of where training batches are assembled."""
+
+    device_resident: str = option(
+        "auto",
+        "'always': keep the transformed training split on the devices; 'never': stream "
+        "it from the host; 'auto': by its size (the same batches either way)",
+        choices=DEVICE_RESIDENT_MODES,
+    )
+
+
 # "auto" keeps a split on the devices when one copy per local device takes at most this
 # fraction of the memory they have (host RAM for CPU devices).
 AUTO_MEMORY_FRACTION = 0.25
@@ -188,8 +204,8 @@ def make_train_batches(
 
     "always": `DeviceBatches`; "never": `HostBatches` (grain); "auto" (default):
     `DeviceBatches` when one copy of the prepared split takes at most
-    AUTO_MEMORY_FRACTION of a device's memory, else `HostBatches`. Both give the same
-    batches.
+    AUTO_MEMORY_FRACTION of a device's memory and no corruption is asked for (corrupted
+    inputs are made on the host), else `HostBatches`. Both give the same batches.
 
     Args:
       config: the experiment config (reads `config.data`).
@@ -199,17 +215,15 @@ def make_train_batches(
       mesh: the device mesh.
       seed: the data seed.
     """
-    data = config.data
-    mode = data.get("device_resident", "auto")
-    if mode not in DEVICE_RESIDENT_MODES:
-        raise ValueError(
-            f"config.data.device_resident={mode!r} is not valid; choose one of "
-            f"{', '.join(DEVICE_RESIDENT_MODES)}."
-        )
-    global_batch = int(data.batch_size)
-    labels = data.get("train_labels")
+    mode = BatchSourceOptions.from_section(config.data, path="data").device_resident
+    pipeline = PipelineOptions.from_section(config.data, path="data")
+    global_batch = pipeline.batch_size
+    labels = pipeline.train_labels
     on_device = mode == "always"
-    if mode == "auto":
+    if mode == "auto" and not transform.corruption.is_identity:
+        # Corrupted inputs are made on the host, per batch (validation refuses "always").
+        logging.info("Training split: streamed from the host (corrupted inputs, for denoising).")
+    elif mode == "auto":
         needed = DeviceBatches.split_bytes(len(select_labels(source, labels)), example_shape)
         available = _memory_per_device()
         on_device = needed <= AUTO_MEMORY_FRACTION * available

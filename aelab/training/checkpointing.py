@@ -31,10 +31,28 @@ import orbax.checkpoint as ocp
 from absl import logging
 from jax.experimental import multihost_utils
 
+from aelab.core.options import Options, option, options_class
 from aelab.training import checkpoint_integrity
 from aelab.training.batches import TrainBatches
+from aelab.training.early_stopping import MODES
 
 _policies = ocp.checkpoint_managers
+
+
+@options_class
+class CheckpointOptions(Options):
+    """`config.train` options of which checkpoints are kept."""
+
+    keep_checkpoints: int = option(2, "the most recent checkpoints kept (plus the best)", minimum=1)
+    best_metric: str = option(
+        "eval/loss",
+        "the evaluation metric that ranks checkpoints and drives early stopping",
+        pattern=r"evals?/\S+",
+        pattern_doc="an evaluation metric such as 'eval/loss' or 'evals/likelihood/nll'",
+    )
+    best_mode: str = option(
+        "min", "whether the best value of best_metric is the min or max", choices=MODES
+    )
 
 
 class Checkpointer:

@@ -18,7 +18,43 @@ import os
 import jax
 from absl import logging
 
+from aelab.core.options import Options, option, options_class
+from aelab.core.schema import Section
+
 INITIALIZE_MODES = ("auto", "always", "never")
+
+
+@options_class
+class DistributedOptions(Options):
+    """`config.distributed`: joining a multi-process job."""
+
+    initialize: str = option(
+        "auto",
+        "'auto': join when a coordinator is named or a multi-process SLURM job or TPU "
+        "slice is detected; 'always'; 'never'",
+        choices=INITIALIZE_MODES,
+    )
+    coordinator_address: str | None = option(
+        None,
+        "'host:port' of process 0, for a hand-started job",
+        pattern=r"[^:\s]+:\d+",
+        pattern_doc="a 'host:port' string",
+    )
+    num_processes: int | None = option(None, "processes in the job", minimum=1)
+    process_id: int | None = option(None, "this process's index", minimum=0)
+
+    def check(self):
+        if (
+            self.process_id is not None
+            and self.num_processes is not None
+            and self.process_id >= self.num_processes
+        ):
+            yield "process_id", f"must be < num_processes={self.num_processes}"
+
+
+DISTRIBUTED_SECTION = Section(
+    "distributed", doc="multi-process (multi-host) jobs", shared=(DistributedOptions,)
+)
 
 
 def _cluster_detected() -> bool:
@@ -34,24 +70,18 @@ def initialize_distributed(config) -> None:
     Fields: initialize ("auto" | "always" | "never"), coordinator_address ("host:port"),
     num_processes, process_id. Safe to call twice.
     """
-    config = config or {}
-    mode = config.get("initialize", "auto")
-    if mode not in INITIALIZE_MODES:
-        raise ValueError(
-            f"config.distributed.initialize={mode!r} is not valid; choose one of "
-            f"{', '.join(INITIALIZE_MODES)}."
-        )
-    if mode == "never" or jax.distributed.is_initialized():
+    options = DistributedOptions.from_section(config, path="distributed")
+    if options.initialize == "never" or jax.distributed.is_initialized():
         return
-    coordinator = config.get("coordinator_address")
-    if mode == "auto" and not coordinator and not _cluster_detected():
+    coordinator = options.coordinator_address
+    if options.initialize == "auto" and not coordinator and not _cluster_detected():
         return
     kwargs = {}
     if coordinator:
         kwargs = dict(
             coordinator_address=coordinator,
-            num_processes=config.get("num_processes"),
-            process_id=config.get("process_id"),
+            num_processes=options.num_processes,
+            process_id=options.process_id,
         )
     logging.info("Joining a multi-process JAX job %s", kwargs or "(cluster auto-detected)")
     jax.distributed.initialize(**kwargs)

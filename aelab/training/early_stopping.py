@@ -5,7 +5,21 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from aelab.core.options import Options, option, options_class
+
 MODES = ("min", "max")
+
+
+@options_class
+class EarlyStoppingOptions(Options):
+    """`config.train` options of early stopping (on `best_metric`)."""
+
+    early_stopping_patience: int = option(
+        0, "evaluations without improvement before stopping (0: never stop early)", minimum=0
+    )
+    early_stopping_min_delta: float = option(
+        0.0, "the least change that counts as an improvement", minimum=0.0
+    )
 
 
 @dataclasses.dataclass
@@ -24,12 +38,6 @@ class EarlyStopping:
     best: float | None = None
     best_step: int | None = None
     evals_without_improvement: int = 0
-
-    def __post_init__(self):
-        if self.mode not in MODES:
-            raise ValueError(
-                f"config.train.best_mode={self.mode!r} is not valid; choose min or max."
-            )
 
     def _improved(self, value: float) -> bool:
         if self.best is None:

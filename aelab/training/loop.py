@@ -1,439 +1,391 @@
-"""`train_and_evaluate`: the training loop.
+"""The loop core: scheduling, metric windows, evaluation, checkpointing, preemption,
+early stopping and non-finite handling, in one implementation.
 
-config -> data pipeline -> sharded train state -> jitted (fused) steps -> periodic
-logging, evaluation, image grids and checkpoints -> work directory. A rerun in the same
-work directory resumes from its latest checkpoint: parameters, optimizer state, rng,
-step, data-iterator position and the loop's own bookkeeping, so an interrupted run ends
-bit-identical to an uninterrupted one.
+Two things are trained through it: a single run (`aelab.training.single_run`) and a
+population of members updated in one step (`aelab.sweeps.population`). Both implement
+`Trainee`; the loop keeps one `Member` record per member (its metric window, non-finite
+guard, early stopping, log writer and evaluation history) and one checkpoint of the
+whole trainee. A rerun resumes from the latest intact checkpoint: state, data-iterator
+position and every member's bookkeeping, so an interrupted run ends bit-identical to an
+uninterrupted one.
 
-Reliability (docs/reliability.md): the config is validated before anything compiles;
-one run at a time holds the work directory; a rerun with a different config must say
-so (`config_mismatch`); SIGTERM / SIGINT checkpoint at the next step boundary and stop;
-damaged checkpoints fall back to the previous good one; non-finite losses stop the run
-or skip the update (`config.train.nonfinite`).
+Events happen at multiples of `log_every`, `eval_every` and `checkpoint_every` and at the
+last step; a fused call (`steps_per_call`) never crosses one. A checkpoint step is also
+an evaluation step (checkpoints are ranked by `best_metric`). A preemption signal saves
+a checkpoint at the next call boundary, which is not an evaluation step, so the resumed
+run logs and evaluates exactly what an uninterrupted one would.
 """
 
 from __future__ import annotations
 
-import json
-import os
+import dataclasses
 import time
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import jax
 import numpy as np
 from absl import logging
 
-from aelab.config_validation import validate_config
-from aelab.data import load_split
-from aelab.data.pipeline import ProcessSlice, eval_batches, to_global_arrays
-from aelab.training.atomic_files import write_json_atomically
-from aelab.training.batches import make_train_batches
-from aelab.training.checkpointing import Checkpointer, abstract_with_shardings
-from aelab.training.distributed import initialize_distributed
+from aelab.core.options import Options, option, options_class
+from aelab.training.batches import TrainBatches
+from aelab.training.checkpointing import Checkpointer
 from aelab.training.early_stopping import EarlyStopping
-from aelab.training.experiment import RunSpec, build_run_spec
-from aelab.training.log_filter import quiet_library_info_logs
-from aelab.training.mesh import batch_sharding, make_data_mesh, replicated, state_sharding_fn
+from aelab.training.metric_window import MetricWindow
 from aelab.training.metric_writer import MetricWriter
-from aelab.training.nonfinite import NonFiniteGuard, NonFiniteLossError, skip_nonfinite_updates
-from aelab.training.optimizers import build_optimizer
+from aelab.training.nonfinite import NonFiniteGuard, NonFiniteLossError
 from aelab.training.preemption import PreemptionWatcher
 from aelab.training.progress import Progress
-from aelab.training.saved_config import reconcile_saved_config
-from aelab.training.schedules import build_schedule
-from aelab.training.seeds import data_seed
-from aelab.training.snapshots import ImageSnapshots
-from aelab.training.state import create_train_state, parameter_count
-from aelab.training.step import fuse_steps, make_eval_step, make_train_step
-from aelab.training.workdir_lock import WorkdirLock
-
-__all__ = ["NonFiniteLossError", "TrainCallback", "evaluate", "train_and_evaluate"]
 
 
-class MetricWindow:
-    """Sums per-step train metrics between two log lines (float64, on the host).
+@options_class
+class LoopOptions(Options):
+    """`config.train` options of the loop's length and schedule."""
 
-    Its state goes into checkpoints, so a run resumed mid-window logs the same means.
+    num_steps: int = option(10_000, "optimizer updates in the whole run", minimum=1)
+    log_every: int = option(100, "steps between logged train means (0: only at the end)", minimum=0)
+    eval_every: int = option(
+        1_000, "steps between evaluations on the eval split (0: at checkpoints only)", minimum=0
+    )
+    checkpoint_every: int = option(
+        1_000, "steps between checkpoints (0: only at the end)", minimum=0
+    )
+    steps_per_call: int = option(
+        1, "steps fused into one jitted call (lax.scan); fewer host round trips", minimum=1
+    )
+    eval_examples: int | None = option(
+        None, "evaluate on the first this many examples (None: the whole eval split)", minimum=1
+    )
+
+
+class TrainCallback:
+    """Hooks the loop calls; subclass and override the ones you need.
+
+    `on_log(step, scalars)` after each logged window ({"train/<name>": mean, ...});
+    `on_evaluation(step, metrics)` after each evaluation and the checkpoint of that step
+    ({"eval/<name>": value, ...}; may raise to stop the run, its checkpoint is saved);
+    `on_checkpoint(step)` after each checkpoint is queued.
     """
 
-    def __init__(self, state: dict | None = None):
-        state = state or {"sums": {}, "count": 0}
-        self.sums: dict[str, float] = dict(state["sums"])
-        self.count: int = int(state["count"])
-
-    def add(self, per_step: dict[str, np.ndarray]) -> None:
-        for name, values in per_step.items():
-            self.sums[name] = self.sums.get(name, 0.0) + float(np.sum(values, dtype=np.float64))
-        self.count += len(next(iter(per_step.values())))
-
-    def means(self) -> dict[str, float]:
-        return {name: total / self.count for name, total in self.sums.items()}
-
-    def reset(self) -> None:
-        self.sums, self.count = {}, 0
-
-    def state_dict(self) -> dict:
-        return {"sums": dict(self.sums), "count": self.count}
-
-
-def _train_config(config):
-    train = config.train
-    num_steps = int(train.num_steps)
-    return dict(
-        num_steps=num_steps,
-        log_every=int(train.get("log_every", 100)),
-        eval_every=int(train.get("eval_every", 1000)),
-        checkpoint_every=int(train.get("checkpoint_every", 1000)),
-        steps_per_call=int(train.get("steps_per_call", 1)),
-    )
-
-
-def evaluate(
-    eval_step, state, source, spec: RunSpec, mesh, config, *, global_batch_size: int
-) -> dict[str, float]:
-    """Averages the objective's metrics over the evaluation split (exactly: padding is
-    masked). Returns {"eval/<name>": value}."""
-    sharding = batch_sharding(mesh)
-    eval_key = jax.random.PRNGKey(config.seed + 1)
-    sums: dict[str, float] = {}
-    total = 0.0
-    batches = eval_batches(
-        source,
-        spec.transform,
-        ProcessSlice.current(global_batch_size),
-        seed=data_seed(config),
-        labels=config.data.get("eval_labels"),
-        max_examples=config.train.get("eval_examples"),
-    )
-    for index, batch in enumerate(batches):
-        metric_sums, count = eval_step(
-            state, to_global_arrays(batch, sharding), jax.random.fold_in(eval_key, index)
-        )
-        metric_sums, count = jax.device_get((metric_sums, count))
-        for name, value in metric_sums.items():
-            sums[name] = sums.get(name, 0.0) + float(value)
-        total += float(count)
-    return {f"eval/{name}": value / total for name, value in sums.items()}
-
-
-class TrainCallback(Protocol):
-    """Called by the loop; sweeps use it to report and prune trials."""
+    def on_log(self, step: int, scalars: dict[str, float]) -> None:
+        """After each logged window."""
 
     def on_evaluation(self, step: int, metrics: dict[str, float]) -> None:
-        """After each evaluation (and the checkpoint of that step, if any). May raise to
-        stop the run; the checkpoint of `step` is already saved then."""
+        """After each evaluation."""
+
+    def on_checkpoint(self, step: int) -> None:
+        """After each checkpoint save is started."""
 
 
-def train_and_evaluate(
-    config,
-    workdir: str,
-    *,
-    callbacks: Sequence[TrainCallback] = (),
-    config_mismatch: str = "error",
-) -> dict[str, float]:
-    """Trains the model described by `config`, writing everything into `workdir`.
+class Trainee(Protocol):
+    """What the loop trains: one run (one member) or a population (P members).
 
-    Resumes from the latest intact checkpoint in `workdir/checkpoints` if there is one.
-
-    Args:
-      config: the experiment config (see `aelab.defaults.base_config()`).
-      workdir: the work directory; one run at a time may use it.
-      callbacks: called after each evaluation.
-      config_mismatch: what to do when `config` differs from the config saved with the
-        run's checkpoints (beyond `saved_config.CONTINUATION_FIELDS` such as
-        `train.num_steps`): "error" (default) or "resume" with the new config.
-
-    Returns:
-      The last evaluation metrics ({"eval/<name>": value}).
-
-    Raises:
-      ConfigError: an invalid config, before anything is built or compiled.
-      WorkdirLockedError: another live run uses `workdir`.
-      ConfigMismatchError: see `config_mismatch`.
-      TrainingPreempted: SIGTERM / SIGINT arrived; a checkpoint was saved first.
-      NonFiniteLossError: a NaN or infinite loss (`config.train.nonfinite`).
+    Attributes:
+      num_members: P (1 for a single run).
+      batches: the training batch source (its position goes into checkpoints).
     """
-    quiet_library_info_logs()
-    initialize_distributed(config.get("distributed"))
-    validate_config(config)
-    workdir = os.path.abspath(workdir)
-    with (
-        WorkdirLock(workdir, enabled=jax.process_index() == 0),
-        PreemptionWatcher() as preemption,
-    ):
-        return _train_and_evaluate(config, workdir, callbacks, config_mismatch, preemption)
+
+    num_members: int
+    batches: TrainBatches
+
+    def train(self, k: int) -> Any:
+        """Runs k steps; returns their metrics, still on the devices."""
+
+    def per_member(self, metrics: Any) -> list[dict[str, np.ndarray]]:
+        """Host metrics of `train` -> one {name: [k]} per member."""
+
+    def evaluate(self, step: int, *, is_last: bool, train_seconds: float) -> list[dict]:
+        """Evaluation metrics of each member ({"eval/<name>": value, ...})."""
+
+    def after_evaluation(self, step: int, writers: Sequence[MetricWriter]) -> None:
+        """Extra outputs at an evaluation step (image grids)."""
+
+    def state(self) -> Any:
+        """The pytree a checkpoint saves."""
+
+    def abstract_state(self) -> Any:
+        """Shapes, dtypes and shardings of `state()`, to restore into."""
+
+    def load_state(self, state: Any) -> None:
+        """Continues from a restored `state()`."""
 
 
-def _train_and_evaluate(
-    config,
-    workdir: str,
-    callbacks: Sequence[TrainCallback],
-    config_mismatch: str,
-    preemption: PreemptionWatcher,
-) -> dict[str, float]:
-    is_chief = jax.process_index() == 0
-    # Opening the checkpoints deletes temporary directories of killed saves: the work
-    # directory lock is held, so none of them belongs to a live run.
-    checkpointer = Checkpointer(
-        os.path.join(workdir, "checkpoints"),
-        keep=config.train.get("keep_checkpoints", 2),
-        best_metric=config.train.get("best_metric", "eval/loss"),
-        best_mode=config.train.get("best_mode", "min"),
-    )
-    reconcile_saved_config(
-        config,
-        workdir,
-        resume_step=checkpointer.latest_step(),
-        on_mismatch=config_mismatch,
-        write=is_chief,
-    )
+@dataclasses.dataclass
+class Member:
+    """The loop's bookkeeping for one member.
 
-    spec = build_run_spec(config)
-    loop = _train_config(config)
-    num_steps = loop["num_steps"]
-    train_source, _ = load_split(config.data, config.data.get("train_split", "train"))
-    eval_source, _ = load_split(config.data, config.data.get("eval_split", "test"))
+    Attributes:
+      workdir: where its metrics.jsonl and TensorBoard events go.
+      window: train metrics summed since the last log.
+      nonfinite: the non-finite policy applied to its metrics.
+      early_stopping: tracks its best evaluation.
+      history: [(step, eval metrics)] of every evaluation (kept when asked).
+      error: why it failed (a population member whose loss stopped being finite).
+    """
 
-    mesh = make_data_mesh(config.get("mesh", {}).get("num_devices"))
-    global_batch = int(config.data.batch_size)  # Divides among the devices: validated.
-    eval_batch = int(config.data.get("eval_batch_size") or global_batch)
+    workdir: str
+    window: MetricWindow
+    nonfinite: NonFiniteGuard
+    early_stopping: EarlyStopping
+    history: list = dataclasses.field(default_factory=list)
+    error: str | None = None
+    stopped: bool = False
 
-    optimizer = build_optimizer(config.optimizer, num_steps)
-    graphdef, state, shardings = create_train_state(
-        config.model,
-        spec.example_shape,
-        spec.output_shape,
-        optimizer,
-        seed=config.seed,
-        mesh=mesh,
-        state_sharding_fn=state_sharding_fn(config.get("mesh")),
-    )
-    # Imported here: aelab.evaluation builds on aelab.training.
-    from aelab.evaluation.periodic import PeriodicEvaluation
-
-    periodic_evals = PeriodicEvaluation(config, workdir, graphdef, spec, is_chief=is_chief)
-    num_params = parameter_count(state.params)
-    logging.info(
-        "Model %s: %s parameters; data %s %s; %d devices in %d processes.",
-        config.model.name,
-        f"{num_params:,}",
-        spec.info.name,
-        spec.example_shape,
-        mesh.size,
-        jax.process_count(),
-    )
-
-    one_step = make_train_step(
-        graphdef,
-        spec.objective,
-        optimizer,
-        build_schedule(config.optimizer, num_steps),
-        compute_dtype=config.train.get("compute_dtype"),
-    )
-    nonfinite = NonFiniteGuard(
-        config.train.get("nonfinite", "stop"), config.train.get("nonfinite_patience", 0)
-    )
-    if nonfinite.policy == "skip":
-        one_step = skip_nonfinite_updates(one_step)
-    train_step = jax.jit(
-        fuse_steps(one_step),
-        in_shardings=(shardings, batch_sharding(mesh, leading_axes=1)),
-        out_shardings=(shardings, replicated(mesh)),
-        donate_argnums=0,
-    )
-    eval_step = jax.jit(
-        make_eval_step(graphdef, spec.objective),
-        in_shardings=(shardings, batch_sharding(mesh), replicated(mesh)),
-        out_shardings=replicated(mesh),
-    )
-
-    batches = make_train_batches(
-        config, spec.transform, spec.example_shape, train_source, mesh, seed=data_seed(config)
-    )
-    early_stopping = EarlyStopping(
-        metric=config.train.get("best_metric", "eval/loss"),
-        mode=config.train.get("best_mode", "min"),
-        patience=config.train.get("early_stopping_patience", 0),
-        min_delta=config.train.get("early_stopping_min_delta", 0.0),
-    )
-    window = MetricWindow()
-    train_seconds = 0.0
-    start_step = None
-    restored = checkpointer.restore_latest(abstract_with_shardings(state, shardings), batches)
-    if restored is not None:
-        start_step, state, loop_state = restored
-        window = MetricWindow(loop_state["window"])
-        early_stopping.load_state_dict(loop_state["early_stopping"])
-        nonfinite = NonFiniteGuard(nonfinite.policy, nonfinite.patience, loop_state["nonfinite"])
-        train_seconds = loop_state["train_seconds"]
-        logging.info(
-            "Resuming from the checkpoint at step %d in %s (training to step %d).",
-            start_step,
-            checkpointer.directory,
-            num_steps,
-        )
-    last_checkpoint = start_step
-    step = int(jax.device_get(state.step))
-
-    writer = MetricWriter(workdir, is_chief=is_chief, resume_step=step)
-    snapshots = ImageSnapshots(
-        workdir, graphdef, spec, eval_source, config, mesh, is_chief=is_chief
-    )
-    if is_chief:
-        _write_run_info(workdir, config, num_params, mesh)
-
-    def loop_state() -> dict:
+    def state_dict(self) -> dict:
         return {
-            "window": window.state_dict(),
-            "early_stopping": early_stopping.state_dict(),
-            "nonfinite": nonfinite.state_dict(),
-            "train_seconds": train_seconds,
+            "window": self.window.state_dict(),
+            "early_stopping": self.early_stopping.state_dict(),
+            "nonfinite": self.nonfinite.state_dict(),
+            "history": [list(item) for item in self.history],
+            "error": self.error,
         }
 
-    progress = Progress(step, num_steps)
-    pending: list[tuple[int, dict]] = []  # (first step, per-step metrics on device)
-    eval_metrics: dict[str, float] = {}
-    stopped_early = False
-    call_start = time.perf_counter()
+    def load_state_dict(self, state: dict) -> None:
+        self.window = MetricWindow(state["window"])
+        self.early_stopping.load_state_dict(state["early_stopping"])
+        self.nonfinite = NonFiniteGuard(
+            self.nonfinite.policy, self.nonfinite.patience, state["nonfinite"]
+        )
+        self.history = [(int(step), metrics) for step, metrics in state.get("history", [])]
+        self.error = state.get("error")
 
-    def flush_pending() -> None:
+
+@dataclasses.dataclass(frozen=True)
+class LoopOutcome:
+    """How a loop ended.
+
+    Attributes:
+      step: the last step trained.
+      eval_metrics: each member's last evaluation metrics.
+      stopped_early: whether early stopping ended the run.
+      train_seconds: training wall time (evaluations and checkpoints excluded).
+    """
+
+    step: int
+    eval_metrics: list[dict[str, float]]
+    stopped_early: bool
+    train_seconds: float
+
+
+def _every(interval: int, at: int) -> bool:
+    return interval > 0 and at % interval == 0
+
+
+class LoopCore:
+    """Trains a `Trainee` to `loop.num_steps`, resuming from `checkpointer`'s latest
+    intact checkpoint.
+
+    Args:
+      trainee: what is trained.
+      loop: the schedule.
+      checkpointer: the run's checkpoints (its `best_metric` ranks them when
+        `rank_checkpoints`).
+      members: one `Member` per trainee member.
+      preemption: the signal watcher of the run.
+      workdir: the run's work directory (named in preemption messages).
+      is_chief: whether this process writes logs.
+      isolate_failures: a member whose loss stops being finite is marked failed and the
+        others train on (populations); otherwise the run stops with the error.
+      rank_checkpoints: pass evaluation metrics to checkpoint saves (single runs).
+      keep_history: record every evaluation in the members' history.
+      on_log, on_evaluation, on_checkpoint: called with (step, per-member values).
+    """
+
+    def __init__(
+        self,
+        trainee: Trainee,
+        *,
+        loop: LoopOptions,
+        checkpointer: Checkpointer,
+        members: list[Member],
+        preemption: PreemptionWatcher,
+        workdir: str,
+        is_chief: bool,
+        isolate_failures: bool = False,
+        rank_checkpoints: bool = True,
+        keep_history: bool = False,
+        on_log: Sequence[Callable[[int, list[dict]], None]] = (),
+        on_evaluation: Sequence[Callable[[int, list[dict]], None]] = (),
+        on_checkpoint: Sequence[Callable[[int], None]] = (),
+    ):
+        if len(members) != trainee.num_members:
+            raise ValueError(f"{len(members)} member records for {trainee.num_members} members.")
+        self.trainee, self.loop, self.checkpointer = trainee, loop, checkpointer
+        self.members, self.preemption, self.workdir = members, preemption, workdir
+        self.is_chief = is_chief
+        self.isolate_failures = isolate_failures
+        self.rank_checkpoints = rank_checkpoints
+        self.keep_history = keep_history
+        self.on_log, self.on_evaluation = list(on_log), list(on_evaluation)
+        self.on_checkpoint = list(on_checkpoint)
+        self.train_seconds = 0.0
+        self.step = 0
+        self._last_checkpoint: int | None = None
+
+    def restore(self) -> int | None:
+        """Restores the latest intact checkpoint (state, data position, bookkeeping);
+        returns its step, or None when training starts afresh."""
+        restored = self.checkpointer.restore_latest(
+            self.trainee.abstract_state(), self.trainee.batches
+        )
+        if restored is None:
+            return None
+        step, state, loop_state = restored
+        self.trainee.load_state(state)
+        for member, member_state in zip(self.members, loop_state["members"], strict=True):
+            member.load_state_dict(member_state)
+        self.train_seconds = float(loop_state["train_seconds"])
+        self.step = self._last_checkpoint = int(step)
+        return int(step)
+
+    def loop_state(self) -> dict:
+        return {
+            "members": [member.state_dict() for member in self.members],
+            "train_seconds": self.train_seconds,
+        }
+
+    def _next_event(self) -> int:
+        loop = self.loop
+        intervals = (loop.log_every, loop.eval_every, loop.checkpoint_every)
+        return min(loop.num_steps, *((self.step // n + 1) * n for n in intervals if n > 0))
+
+    def _add_metrics(self, pending: list[tuple[int, Any]]) -> None:
         for first, metrics in pending:
-            per_step = nonfinite.filter(jax.device_get(metrics), first, last_checkpoint)
-            window.add({f"train/{name}": v for name, v in per_step.items()})
+            per_member = self.trainee.per_member(jax.device_get(metrics))
+            for member, values in zip(self.members, per_member, strict=True):
+                if member.error is not None:
+                    continue
+                try:
+                    kept = member.nonfinite.filter(values, first, self._last_checkpoint)
+                except NonFiniteLossError as e:
+                    if not self.isolate_failures:
+                        raise
+                    member.error = f"NonFiniteLossError: {e}"
+                    logging.warning("Member %s failed: %s", member.workdir, e)
+                    continue
+                member.window.add({f"train/{name}": v for name, v in kept.items()})
         pending.clear()
 
-    def every(interval: int, at: int) -> bool:
-        return interval > 0 and at % interval == 0
-
-    try:
-        while step < num_steps:
-            next_event = min(
-                num_steps,
-                *(
-                    (step // loop[name] + 1) * loop[name]
-                    for name in ("log_every", "eval_every", "checkpoint_every")
-                    if loop[name] > 0
-                ),
-            )
-            k = min(loop["steps_per_call"], next_event - step)
-            state, metrics = train_step(state, batches.next_stacked(k))
-            pending.append((step, metrics))
-            step += k
-
-            is_last = step == num_steps
-            do_log = every(loop["log_every"], step) or is_last
-            do_checkpoint = every(loop["checkpoint_every"], step) or is_last
-            do_eval = every(loop["eval_every"], step) or do_checkpoint
-            # A preemption checkpoint is not an evaluation step: the resumed run logs and
-            # evaluates exactly what an uninterrupted one would.
-            preempted = preemption.should_stop() and not is_last
-            if not (do_log or do_eval or preempted):
-                continue
-            flush_pending()
-            now = time.perf_counter()
-            train_seconds += now - call_start
-            if do_log and window.count:
-                scalars = window.means()
-                steps_per_sec = progress.report(
-                    step, {n: v for n, v in scalars.items() if n.endswith("loss")}
-                )
-                if nonfinite.policy == "skip":
-                    scalars["train/skipped_steps"] = nonfinite.skipped_steps
-                writer.write_scalars(
-                    step,
-                    {**scalars, "train/steps_per_sec": steps_per_sec},
-                )
-                # Windows stay aligned to multiples of log_every: a run that ends (and is
-                # later extended) mid-window logs the partial window but keeps summing it,
-                # so the extended run logs what an uninterrupted one would.
-                if every(loop["log_every"], step):
-                    window.reset()
-            if do_eval:
-                eval_metrics = evaluate(
-                    eval_step, state, eval_source, spec, mesh, config, global_batch_size=eval_batch
-                )
-                eval_metrics.update(
-                    periodic_evals(step, state, is_last=is_last, train_seconds=train_seconds)
-                )
-                writer.write_scalars(step, eval_metrics)
-                logging.info(
-                    "eval at step %d: %s",
-                    step,
-                    " ".join(f"{n}={v:.5g}" for n, v in eval_metrics.items()),
-                )
-                snapshots.write(step, state, writer)
-                stopped_early = early_stopping.update(step, eval_metrics)
-            if do_checkpoint or stopped_early or preempted:
-                checkpointer.save(
-                    step, state, batches, loop_state(), metrics=eval_metrics if do_eval else None
-                )
-                last_checkpoint = step
-            if preempted:
-                checkpointer.wait()
-                raise preemption.preempted(step, workdir)
-            if do_eval:
-                for callback in callbacks:
-                    callback.on_evaluation(step, eval_metrics)
-            if stopped_early:
-                logging.info(
-                    "Early stopping at step %d: %s has not improved for %d evaluations "
-                    "(best %.5g at step %s).",
-                    step,
-                    early_stopping.metric,
-                    early_stopping.evals_without_improvement,
-                    early_stopping.best,
-                    early_stopping.best_step,
-                )
-                break
-            call_start = time.perf_counter()
-    finally:
-        try:
-            checkpointer.close()  # Waits for the last save; raises if it failed.
-        finally:
-            writer.close()
-
-    if is_chief:
-        _update_run_info(
-            workdir,
-            final_step=step,
-            train_seconds=train_seconds,
-            best_step=checkpointer.best_step(),
-            stopped_early=stopped_early,
+    def _log(self, writers: list[MetricWriter], progress: Progress) -> None:
+        scalars = [member.window.means() if member.window.count else {} for member in self.members]
+        if not any(scalars):
+            return
+        shown = scalars[0] if len(scalars) == 1 else _mean_over_members(scalars)
+        steps_per_sec = progress.report(
+            self.step, {n: v for n, v in shown.items() if n.endswith("loss")}
         )
-    logging.info("Done at step %d; outputs in %s.", step, workdir)
-    return eval_metrics
+        for member, writer, values in zip(self.members, writers, scalars, strict=True):
+            if not values:
+                continue
+            if member.nonfinite.policy == "skip":
+                values["train/skipped_steps"] = member.nonfinite.skipped_steps
+            values["train/steps_per_sec"] = steps_per_sec
+            writer.write_scalars(self.step, values)
+            # Windows stay aligned to multiples of log_every: a run that ends (and is
+            # later extended) mid-window logs the partial window but keeps summing it,
+            # so the extended run logs what an uninterrupted one would.
+            if _every(self.loop.log_every, self.step):
+                member.window.reset()
+        for hook in self.on_log:
+            hook(self.step, scalars)
+
+    def _evaluate(self, writers: list[MetricWriter], is_last: bool) -> list[dict]:
+        results = self.trainee.evaluate(
+            self.step, is_last=is_last, train_seconds=self.train_seconds
+        )
+        for member, writer, metrics in zip(self.members, writers, results, strict=True):
+            writer.write_scalars(self.step, metrics)
+            if self.keep_history:
+                member.history.append((self.step, metrics))
+            member.stopped = member.early_stopping.update(self.step, metrics)
+        if len(results) == 1:
+            logging.info(
+                "eval at step %d: %s",
+                self.step,
+                " ".join(f"{n}={v:.5g}" for n, v in results[0].items()),
+            )
+        else:
+            logging.info(
+                "eval at step %d (%d members): %s",
+                self.step,
+                len(results),
+                " ".join(f"mean {n}={v:.5g}" for n, v in _mean_over_members(results).items()),
+            )
+        self.trainee.after_evaluation(self.step, writers)
+        return results
+
+    def run(self) -> LoopOutcome:
+        """Trains from `self.step` (0, or what `restore` returned) to the end."""
+        loop = self.loop
+        writers = [
+            MetricWriter(member.workdir, is_chief=self.is_chief, resume_step=self.step)
+            for member in self.members
+        ]
+        progress = Progress(self.step, loop.num_steps)
+        pending: list[tuple[int, Any]] = []  # (first step, per-step metrics on device)
+        results: list[dict] = [{} for _ in self.members]
+        stopped_early = False
+        call_start = time.perf_counter()
+        try:
+            while self.step < loop.num_steps:
+                k = min(loop.steps_per_call, self._next_event() - self.step)
+                pending.append((self.step, self.trainee.train(k)))
+                self.step += k
+
+                is_last = self.step == loop.num_steps
+                do_log = _every(loop.log_every, self.step) or is_last
+                do_checkpoint = _every(loop.checkpoint_every, self.step) or is_last
+                do_eval = _every(loop.eval_every, self.step) or do_checkpoint
+                preempted = self.preemption.should_stop() and not is_last
+                if not (do_log or do_eval or preempted):
+                    continue
+                self._add_metrics(pending)
+                self.train_seconds += time.perf_counter() - call_start
+                if do_log:
+                    self._log(writers, progress)
+                if do_eval:
+                    results = self._evaluate(writers, is_last)
+                    stopped_early = all(member.stopped for member in self.members)
+                if do_checkpoint or stopped_early or preempted:
+                    ranking = results[0] if do_eval and self.rank_checkpoints else None
+                    self.checkpointer.save(
+                        self.step,
+                        self.trainee.state(),
+                        self.trainee.batches,
+                        self.loop_state(),
+                        metrics=ranking,
+                    )
+                    self._last_checkpoint = self.step
+                    for hook in self.on_checkpoint:
+                        hook(self.step)
+                if preempted:
+                    self.checkpointer.wait()
+                    raise self.preemption.preempted(self.step, self.workdir)
+                if do_eval:
+                    for hook in self.on_evaluation:
+                        hook(self.step, results)
+                if stopped_early:
+                    tracker = self.members[0].early_stopping
+                    logging.info(
+                        "Early stopping at step %d: %s has not improved for %d evaluations "
+                        "(best %.5g at step %s).",
+                        self.step,
+                        tracker.metric,
+                        tracker.evals_without_improvement,
+                        tracker.best,
+                        tracker.best_step,
+                    )
+                    break
+                call_start = time.perf_counter()
+        finally:
+            try:
+                self.checkpointer.close()  # Waits for the last save; raises if it failed.
+            finally:
+                for writer in writers:
+                    writer.close()
+        return LoopOutcome(self.step, results, stopped_early, self.train_seconds)
 
 
-def _read_run_info(path: str) -> dict:
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except FileNotFoundError:
-        return {}
-    except ValueError:
-        logging.warning("%s is unreadable (damaged); writing it afresh.", path)
-        return {}
-
-
-def _write_run_info(workdir: str, config, num_params: int, mesh) -> None:
-    path = os.path.join(workdir, "run_info.json")
-    info = _read_run_info(path)
-    info.update(
-        model=config.model.name,
-        parameter_count=num_params,
-        devices=[str(d.device_kind) for d in mesh.devices.flat],
-        num_devices=int(mesh.size),
-        num_processes=jax.process_count(),
-        platform=jax.default_backend(),
-        jax_version=jax.__version__,
-    )
-    write_json_atomically(path, info, indent=2)
-
-
-def _update_run_info(workdir: str, **fields) -> None:
-    path = os.path.join(workdir, "run_info.json")
-    info = _read_run_info(path)
-    info.update(fields)
-    write_json_atomically(path, info, indent=2)
+def _mean_over_members(values: list[dict[str, float]]) -> dict[str, float]:
+    names = sorted({name for v in values for name in v})
+    return {name: float(np.mean([v[name] for v in values if name in v])) for name in names}

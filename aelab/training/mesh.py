@@ -19,7 +19,29 @@ import jax
 from jax.sharding import AxisType, Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from aelab.core.options import Options, option, options_class
+from aelab.core.schema import Section
+
 DATA_AXIS = "data"
+PARAM_SHARDINGS = ("replicated", "fsdp")
+
+
+@options_class
+class MeshOptions(Options):
+    """`config.mesh`: the devices and how the state is laid out over them."""
+
+    num_devices: int | None = option(
+        None, "devices to use (None: every device of every process)", minimum=1
+    )
+    param_sharding: str = option(
+        "replicated",
+        "'fsdp': parameters and optimizer state split over the devices; 'replicated': a "
+        "full copy on each",
+        choices=PARAM_SHARDINGS,
+    )
+
+
+MESH_SECTION = Section("mesh", doc="the device mesh", shared=(MeshOptions,))
 
 
 def make_data_mesh(num_devices: int | None = None) -> Mesh:
@@ -49,7 +71,6 @@ def replicated(mesh: Mesh) -> NamedSharding:
     return NamedSharding(mesh, P())
 
 
-PARAM_SHARDINGS = ("replicated", "fsdp")
 # Smaller arrays stay replicated: gathering them costs more than storing them.
 FSDP_MIN_ELEMENTS = 1024
 
@@ -80,10 +101,5 @@ def fsdp_shardings(abstract_state: Any, mesh: Mesh, *, min_elements: int = FSDP_
 
 def state_sharding_fn(mesh_config) -> Callable[[Any, Mesh], Any] | None:
     """The `state_sharding_fn` for `config.mesh.param_sharding` (None: replicated)."""
-    mode = (mesh_config or {}).get("param_sharding", "replicated")
-    if mode not in PARAM_SHARDINGS:
-        raise ValueError(
-            f"config.mesh.param_sharding={mode!r} is not valid; choose one of "
-            f"{', '.join(PARAM_SHARDINGS)}."
-        )
+    mode = MeshOptions.from_section(mesh_config, path="mesh").param_sharding
     return fsdp_shardings if mode == "fsdp" else None

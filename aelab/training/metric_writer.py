@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from aelab.training.atomic_files import write_text_atomically
+from aelab.core.atomic_files import write_text_atomically
 
 
 class MetricWriter:

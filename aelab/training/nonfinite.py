@@ -24,7 +24,25 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from aelab.core.options import Options, option, options_class
+
 NONFINITE_POLICIES = ("stop", "skip")
+
+
+@options_class
+class NonFiniteOptions(Options):
+    """`config.train` options of what a NaN or infinite loss does."""
+
+    nonfinite: str = option(
+        "stop",
+        "'stop' with an error naming the step, or 'skip' the update (counted)",
+        choices=NONFINITE_POLICIES,
+    )
+    nonfinite_patience: int = option(
+        100, "'skip': stop after this many skipped updates in a row (0: never)", minimum=0
+    )
+
+
 SKIPPED = "skipped"  # per-step metric of the "skip" policy: 1.0 when the update was dropped
 
 
@@ -82,11 +100,6 @@ class NonFiniteGuard:
     """
 
     def __init__(self, policy: str = "stop", patience: int = 0, state: dict | None = None):
-        if policy not in NONFINITE_POLICIES:
-            raise ValueError(
-                f"config.train.nonfinite={policy!r} is not valid; choose one of "
-                f"{', '.join(NONFINITE_POLICIES)}."
-            )
         self.policy = policy
         self.patience = patience
         state = state or {}

@@ -1,14 +1,67 @@
-"""Optax optimizers built from `config.optimizer`."""
+"""Optax optimizers built from `config.optimizer` (`name` and its options)."""
 
 from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
 
 import jax
 import optax
 
-from aelab.registry import Registry
-from aelab.training.schedules import build_schedule
+from aelab.core.options import Options, option, options_class
+from aelab.core.registry import Registry
+from aelab.core.schema import Section, Selector
+from aelab.training.schedules import SCHEDULES, LearningRateOptions, build_schedule
 
 OPTIMIZERS = Registry("optimizer")
+
+
+@options_class
+class ClippingOptions(Options):
+    """Gradient clipping before any optimizer's update (`config.optimizer`)."""
+
+    grad_clip_norm: float | None = option(
+        None,
+        "clip gradients to this global norm before the update (None: no clipping)",
+        above=0.0,
+    )
+
+
+@options_class
+class SgdOptions(Options):
+    """`config.optimizer` options of "sgd"."""
+
+    momentum: float = option(0.0, "heavy-ball momentum (0: plain SGD)", minimum=0.0, below=1.0)
+    nesterov: bool = option(False, "Nesterov momentum")
+
+
+@options_class
+class AdamOptions(Options):
+    """`config.optimizer` options of "adam"."""
+
+    b1: float = option(0.9, "decay of the first-moment estimate", minimum=0.0, below=1.0)
+    b2: float = option(0.999, "decay of the second-moment estimate", minimum=0.0, below=1.0)
+    eps: float = option(1e-8, "added to the denominator", above=0.0)
+
+
+@options_class
+class AdamWOptions(AdamOptions):
+    """`config.optimizer` options of "adamw"."""
+
+    weight_decay: float = option(
+        1e-4, "decoupled weight decay on kernels (not biases or norm scales)", minimum=0.0
+    )
+
+
+@options_class
+class RmspropOptions(Options):
+    """`config.optimizer` options of "rmsprop"."""
+
+    decay: float = option(0.9, "decay of the squared-gradient average", minimum=0.0, below=1.0)
+    eps: float = option(1e-8, "added to the denominator", above=0.0)
+    momentum: float = option(0.0, "momentum (0: none)", minimum=0.0, below=1.0)
+    centered: bool = option(False, "normalise by the centred second moment")
 
 
 def _kernels_only(params):
@@ -16,55 +69,86 @@ def _kernels_only(params):
     return jax.tree.map(lambda p: p.ndim > 1, params)
 
 
-@OPTIMIZERS.register("sgd")
-def _sgd(config, lr) -> optax.GradientTransformation:
-    return optax.sgd(
-        lr, momentum=config.get("momentum") or None, nesterov=config.get("nesterov", False)
-    )
+@OPTIMIZERS.register("sgd", options=SgdOptions)
+def _sgd(options: SgdOptions, lr) -> optax.GradientTransformation:
+    return optax.sgd(lr, momentum=options.momentum or None, nesterov=options.nesterov)
 
 
-@OPTIMIZERS.register("adam")
-def _adam(config, lr) -> optax.GradientTransformation:
-    return optax.adam(
-        lr, b1=config.get("b1", 0.9), b2=config.get("b2", 0.999), eps=config.get("eps", 1e-8)
-    )
+@OPTIMIZERS.register("adam", options=AdamOptions)
+def _adam(options: AdamOptions, lr) -> optax.GradientTransformation:
+    return optax.adam(lr, b1=options.b1, b2=options.b2, eps=options.eps)
 
 
-@OPTIMIZERS.register("adamw")
-def _adamw(config, lr) -> optax.GradientTransformation:
+@OPTIMIZERS.register("adamw", options=AdamWOptions)
+def _adamw(options: AdamWOptions, lr) -> optax.GradientTransformation:
     return optax.adamw(
         lr,
-        b1=config.get("b1", 0.9),
-        b2=config.get("b2", 0.999),
-        eps=config.get("eps", 1e-8),
-        weight_decay=config.get("weight_decay", 1e-4),
+        b1=options.b1,
+        b2=options.b2,
+        eps=options.eps,
+        weight_decay=options.weight_decay,
         mask=_kernels_only,
     )
 
 
-@OPTIMIZERS.register("rmsprop")
-def _rmsprop(config, lr) -> optax.GradientTransformation:
+@OPTIMIZERS.register("rmsprop", options=RmspropOptions)
+def _rmsprop(options: RmspropOptions, lr) -> optax.GradientTransformation:
     return optax.rmsprop(
         lr,
-        decay=config.get("decay", 0.9),
-        eps=config.get("eps", 1e-8),
-        momentum=config.get("momentum") or None,
-        centered=config.get("centered", False),
+        decay=options.decay,
+        eps=options.eps,
+        momentum=options.momentum or None,
+        centered=options.centered,
     )
 
 
-def build_optimizer(config, num_steps: int) -> optax.GradientTransformation:
+OPTIMIZER_SECTION = Section(
+    "optimizer",
+    doc="the optimizer, its learning-rate schedule and gradient clipping",
+    shared=(LearningRateOptions, ClippingOptions),
+    selectors=(
+        Selector(
+            "name",
+            OPTIMIZERS,
+            choice="optimizer",
+            default="adam",
+            doc="the optax optimizer (aelab.training.list_optimizers())",
+        ),
+        Selector(
+            "schedule",
+            SCHEDULES,
+            choice="schedule",
+            default="constant",
+            doc="the learning-rate schedule (aelab.training.schedules.SCHEDULES)",
+        ),
+    ),
+)
+
+
+def build_optimizer(
+    config,
+    num_steps: int,
+    *,
+    learning_rate=None,
+    overrides: Mapping[str, Any] | None = None,
+) -> optax.GradientTransformation:
     """The optimizer `config.name` with its schedule and optional clipping.
 
     Args:
-      config: `config.optimizer`: name ("sgd", "adam", "adamw", "rmsprop"), learning_rate,
-        schedule and its fields (see `aelab.training.schedules`), optional
-        `grad_clip_norm` (clip by global norm before the update).
+      config: `config.optimizer`: name ("sgd", "adam", "adamw", "rmsprop") and its
+        options, learning_rate, schedule and its options, grad_clip_norm.
       num_steps: the run's length, for schedules that decay over it.
+      learning_rate: replaces `config.learning_rate` (a population sweep builds its
+        optimizers for a rate of 1 and scales their updates).
+      overrides: optimizer option values that replace the parsed ones unchecked (a
+        population's traced weight decay).
     """
-    lr = build_schedule(config, num_steps)
-    optimizer = OPTIMIZERS.get(config.name)(config, lr)
-    clip = config.get("grad_clip_norm")
+    lr = build_schedule(config, num_steps, learning_rate=learning_rate)
+    options = OPTIMIZERS.options(config.name).from_section(config, path="optimizer")
+    if overrides:
+        options = dataclasses.replace(options, **overrides)
+    optimizer = OPTIMIZERS.get(config.name)(options, lr)
+    clip = ClippingOptions.from_section(config, path="optimizer").grad_clip_norm
     if clip:
         optimizer = optax.chain(optax.clip_by_global_norm(clip), optimizer)
     return optimizer

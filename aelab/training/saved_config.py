@@ -27,11 +27,12 @@ import datetime
 import fnmatch
 import json
 import os
+from collections.abc import Callable
 
 import ml_collections
 from absl import logging
 
-from aelab.training.atomic_files import write_text_atomically
+from aelab.core.atomic_files import write_text_atomically
 from aelab.training.schedules import build_schedule
 
 CONFIG_FILE = "config.json"
@@ -83,6 +84,7 @@ def reconcile_saved_config(
     resume_step: int | None,
     on_mismatch: str = "error",
     write: bool = True,
+    complete: Callable[[ml_collections.ConfigDict], ml_collections.ConfigDict] = lambda c: c,
 ) -> None:
     """Checks `config` against `workdir/config.json`, then saves it there.
 
@@ -92,6 +94,9 @@ def reconcile_saved_config(
       resume_step: the checkpoint the run will resume from; None when there is none.
       on_mismatch: "error" or "resume" (see the module docstring).
       write: whether this process writes files (process 0 only).
+      complete: fills in the defaults of every declared field (the schema's
+        `complete`): both configs are compared, and the new one saved, complete, so a
+        field that one of them only leaves at its default is no difference.
 
     Raises:
       ConfigMismatchError: a non-continuation field differs and `on_mismatch` is "error".
@@ -102,13 +107,17 @@ def reconcile_saved_config(
             f"{', '.join(MISMATCH_MODES)}."
         )
     path = os.path.join(workdir, CONFIG_FILE)
+    config = complete(config)
     text = config.to_json_best_effort(indent=2, sort_keys=True)
     if os.path.exists(path) and resume_step is not None:
         with open(path) as f:
             saved = f.read()
         try:
-            changes = changed_fields(json.loads(saved), json.loads(text))
-        except ValueError:
+            saved_config = complete(ml_collections.ConfigDict(json.loads(saved)))
+            changes = changed_fields(
+                json.loads(saved_config.to_json_best_effort()), json.loads(text)
+            )
+        except (ValueError, TypeError, AttributeError):
             logging.warning("%s is unreadable; it is replaced by the current config.", path)
             changes = {}
         if changes:

@@ -9,6 +9,7 @@ import jax
 import numpy as np
 from flax import nnx
 
+from aelab.core.contract import is_latent_variable_model
 from aelab.data.pipeline import ProcessSlice, eval_batches
 from aelab.training.mesh import replicated
 from aelab.training.seeds import data_seed
@@ -57,7 +58,7 @@ class ImageSnapshots:
             model = merge_model(graphdef, state.params, state.model_state)
             reconstructions = likelihood.mean(model(inputs, train=False, rngs=None).decoded)
             samples = None
-            if getattr(model, "is_variational", False):
+            if is_latent_variable_model(model):
                 z = model.sample_prior(nnx.Rngs(sample_key), _NUM_SAMPLES)
                 samples = likelihood.mean(model.decode(z, train=False))
             return reconstructions, samples

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
+from aelab.core.options import Options, option, options_class
 from aelab.objectives import Objective
 from aelab.objectives.base import targets_of
 from aelab.training.state import TrainState, merge_model
@@ -16,6 +17,17 @@ from aelab.training.state import TrainState, merge_model
 Metrics = dict[str, jax.Array]
 
 COMPUTE_DTYPES = ("float32", "bfloat16")
+
+
+@options_class
+class PrecisionOptions(Options):
+    """`config.train` option of the compute precision."""
+
+    compute_dtype: str = option(
+        "float32",
+        "'bfloat16': mixed precision (bf16 compute, float32 parameters and optimizer state)",
+        choices=COMPUTE_DTYPES,
+    )
 
 
 def cast_floating(tree, dtype):
@@ -29,10 +41,7 @@ def _compute_dtype(name: str | None):
     if name in (None, "float32"):
         return None
     if name not in COMPUTE_DTYPES:
-        raise ValueError(
-            f"config.train.compute_dtype={name!r} is not valid; choose one of "
-            f"{', '.join(COMPUTE_DTYPES)}."
-        )
+        raise ValueError(f"compute_dtype={name!r} is not one of {', '.join(COMPUTE_DTYPES)}.")
     return jnp.dtype(name)
 
 

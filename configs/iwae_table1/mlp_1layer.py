@@ -54,7 +54,7 @@ epochs; the paper's 84.78 needs the full protocol (budget=full, an accelerator).
 
 import re
 
-from aelab.defaults import base_config, make_smoke, parse_config_arg
+from aelab.config import base_config, make_smoke, parse_config_arg
 
 TRAIN_EXAMPLES = 60_000
 NUM_STAGES = 8
@@ -100,8 +100,14 @@ def get_config(arg: str | None = None):
         raise ValueError(f"k={args['k']} is not valid; use a positive sample count.")
     epochs = budget_epochs(args["budget"], args["k"])
 
-    config = base_config()
-    config.data.name = "mnist"
+    config = base_config(
+        data="mnist",
+        model="dense_vae",
+        objective="elbo" if args["objective"] == "vae" else "iwae",
+        likelihood="bernoulli",
+        optimizer="adam",
+        schedule="piecewise",
+    )
     config.data.binarize = "dynamic"
     config.data.flatten = True
     config.data.eval_batch_size = 1000
@@ -109,20 +115,15 @@ def get_config(arg: str | None = None):
     # MLP gains nothing from more than one: train on one device wherever this runs.
     config.mesh.num_devices = 1
 
-    config.model.name = "dense_vae"
     config.model.hidden_dims = (200, 200)
     config.model.latent_dim = 50
     config.model.activation = "tanh"
 
-    config.objective.name = "elbo" if args["objective"] == "vae" else "iwae"
-    config.objective.likelihood = "bernoulli"
     config.objective.num_samples = args["k"]
 
-    config.optimizer.name = "adam"
     config.optimizer.b1 = 0.9
     config.optimizer.b2 = 0.999
     config.optimizer.eps = 1e-4
-    config.optimizer.schedule = "piecewise"
     if args["lr_scale"] <= 0:
         raise ValueError(f"lr_scale={args['lr_scale']} is not valid; use a positive factor.")
     rates = [rate * args["lr_scale"] for rate in stage_learning_rates()]

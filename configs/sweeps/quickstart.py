@@ -17,7 +17,7 @@ import os
 
 import optuna
 
-from aelab.defaults import check_variant
+from aelab.config import check_variant
 from aelab.sweeps import Choice, Float, Sweep
 
 QUICKSTART = os.path.join(os.path.dirname(__file__), os.pardir, "quickstart.py")

@@ -11,7 +11,7 @@ Result: not measured yet.
 
 import os
 
-from aelab.defaults import check_variant
+from aelab.config import check_variant
 from aelab.sweeps import Float, Int, Sweep
 
 QUICKSTART = os.path.join(os.path.dirname(__file__), os.pardir, "quickstart.py")

@@ -6,7 +6,7 @@ import jax
 import pytest
 
 from aelab.data import DataError
-from aelab.training import train_and_evaluate
+from aelab.evaluation import train_and_evaluate
 from aelab.training.experiment import build_run_spec
 from aelab.training.mesh import make_data_mesh
 from aelab.training.optimizers import build_optimizer

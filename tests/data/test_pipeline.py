@@ -4,9 +4,10 @@ import grain
 import numpy as np
 import pytest
 
+from aelab.core.errors import ConfigError
 from aelab.data.pipeline import ProcessSlice, eval_batches, train_dataset
-from aelab.data.sources import ArraySource
-from aelab.data.transforms import BatchTransform
+from aelab.data.records import ArraySource
+from aelab.data.transforms import BatchTransform, TransformOptions
 
 
 def _source(n=50):
@@ -127,8 +128,8 @@ def test_global_batch_must_divide_among_processes():
 
 
 def test_binarize_mode_is_checked():
-    with pytest.raises(ValueError, match=r"config\.data\.binarize='sometimes' is not valid"):
-        BatchTransform(input_key="image", value_max=1.0, binarize="sometimes")
+    with pytest.raises(ConfigError, match=r"config\.data\.binarize='sometimes' is not valid"):
+        TransformOptions.from_section({"binarize": "sometimes"}, path="data")
 
 
 def test_grain_is_the_iterator():

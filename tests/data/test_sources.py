@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
+from aelab.core.errors import ConfigError
+from aelab.core.registry import UnknownNameError
 from aelab.data import (
     DataError,
     DatasetInfo,
@@ -18,9 +20,9 @@ from aelab.data import (
     dataset_info,
     list_datasets,
     load_split,
-    sources,
+    local_files,
+    records,
 )
-from aelab.registry import UnknownNameError
 from tests.data import raw_files
 
 
@@ -144,7 +146,7 @@ def test_local_files_in_memory_and_lazy_agree(make_config, tiny_data_dir):
 
     assert info == dataset_info(make_config("mnist"))
     assert info.splits == {"train": 20, "test": 6}  # The files' sizes, not MNIST's.
-    assert type(eager) is sources.ArraySource and type(lazy) is sources.TfdsSource
+    assert type(eager) is records.ArraySource and type(lazy) is records.TfdsSource
     assert len(eager) == len(lazy) == 20
     for source in (eager, lazy):
         record = source[3]
@@ -247,14 +249,14 @@ def test_ecg5000_warns_once_about_rounded_test_split(make_config, tmp_path: Path
     (tmp_path / "data" / "ecg5000").mkdir(parents=True)
     raw_files.write_ucr(tmp_path / "data" / "ecg5000" / "ecg5000_5sig.csv", series, classes)
     config = make_config("ecg5000", data_dir=str(tmp_path / "data"))
-    sources._warn_rounded_ecg_test.cache_clear()
+    local_files._warn_rounded_ecg_test.cache_clear()
 
-    with caplog.at_level(logging.WARNING, logger="aelab.data.sources"):
+    with caplog.at_level(logging.WARNING, logger="aelab.data.local_files"):
         train, info = load_split(config, "train")
         test, _ = load_split(config, "test")
         test_again, _ = load_split(config, "test[:10]")
 
-    warnings = [r for r in caplog.records if r.name == "aelab.data.sources"]
+    warnings = [r for r in caplog.records if r.name == "aelab.data.local_files"]
     assert len(warnings) == 1 and "5 significant digits" in warnings[0].getMessage()
     assert (len(train), len(test), len(test_again)) == (500, 4500, 10)
     assert info.input_key == "series" and test[0]["series"].shape == (140, 1)
@@ -286,7 +288,7 @@ def test_npz_relative_to_data_dir(make_config, tmp_path: Path):
 
 
 def test_npz_needs_a_path(make_config, tmp_path: Path):
-    with pytest.raises(DataError, match=r"config\.data\.path"):
+    with pytest.raises(ConfigError, match=r"config\.data\.path is missing"):
         load_split(make_config("npz"), "train")
     with pytest.raises(DataError, match=re.escape(str(tmp_path / "nope.npz"))):
         load_split(make_config("npz", path=str(tmp_path / "nope.npz")), "train")
@@ -326,17 +328,17 @@ def test_tfds_route_unknown_name(make_config, tmp_path: Path):
 def test_npz_input_key_must_be_known(make_config, tmp_path: Path):
     np.savez(tmp_path / "d.npz", train=np.zeros((2, 3)), test=np.zeros((1, 3)))
     config = make_config("npz", path=str(tmp_path / "d.npz"), input_key="x")
-    with pytest.raises(DataError, match="input_key"):
+    with pytest.raises(ConfigError, match="input_key='x' is not valid"):
         load_split(config, "train")
 
 
 def test_array_source_leaves_callers_arrays_writable():
     images = np.zeros((3, 2), np.float32)
-    source = sources.ArraySource({"image": images}, name="t", split="train")
+    source = records.ArraySource({"image": images}, name="t", split="train")
 
     images[1] = 5.0
 
     assert images.flags.writeable
     np.testing.assert_array_equal(source[1]["image"], [5.0, 5.0])
     with pytest.raises(ValueError, match="share their length"):
-        sources.ArraySource({"a": np.zeros(2), "b": np.zeros(3)}, name="t", split="train")
+        records.ArraySource({"a": np.zeros(2), "b": np.zeros(3)}, name="t", split="train")

@@ -11,10 +11,15 @@ import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
-from aelab.evaluation import build_evaluator, evaluate_run, list_evaluators, load_run
+from aelab.core.registry import UnknownNameError
+from aelab.evaluation import (
+    build_evaluator,
+    evaluate_run,
+    list_evaluators,
+    load_run,
+    train_and_evaluate,
+)
 from aelab.evaluation.runner import resolve_evals
-from aelab.registry import UnknownNameError
-from aelab.training import train_and_evaluate
 from aelab.training.metric_writer import read_metrics
 from tests.conftest import REPO, load_config
 
@@ -112,11 +117,15 @@ def test_unknown_evaluators_and_options_are_explained(workdir):
     config = load_run(workdir).config
     with pytest.raises(UnknownNameError, match="Valid evaluator names: anomaly"):
         resolve_evals(config, ["likelyhood"])
-    with pytest.raises(ValueError, match=r"options: num_samples, max_examples"):
+    with pytest.raises(
+        ValueError,
+        match=r"samples is not a known field of evaluator 'likelihood': did you mean "
+        r"'num_samples'\? known fields here: active_threshold, batch_size",
+    ):
         build_evaluator("likelihood", {"samples": 3})
     with pytest.raises(ValueError, match="not being run"):
         resolve_evals(config, ["cost"], {"likelihood.num_samples": 3})
-    with pytest.raises(ValueError, match="anomaly score 'error'"):
+    with pytest.raises(ValueError, match=r"score='error' is not valid: must be one of"):
         build_evaluator("anomaly", {"score": "error"})
 
 

@@ -17,6 +17,7 @@ import pytest
 from flax import nnx
 
 import aelab.models as models
+from aelab.core.contract import Model, is_latent_variable_model
 from aelab.objectives import build_objective
 from aelab.training.mesh import batch_sharding, make_data_mesh, replicated
 from aelab.training.optimizers import build_optimizer
@@ -115,8 +116,35 @@ def test_builds_with_right_shapes(name):
     assert decoded.shape == (BATCH, *output_shape)
     assert output.decoded.shape == (BATCH, *output_shape)
     assert output.code.shape == encoding.mean.shape
-    if abstract_model.is_variational:
+    assert isinstance(abstract_model, Model)
+    if is_latent_variable_model(abstract_model):
         assert encoding.log_var.shape == encoding.mean.shape
+
+
+def test_latent_variable_hooks_have_the_declared_shapes(name):
+    """The contract's hooks (aelab.core.contract): KL groups [batch, groups], log
+    importance weights [k, batch], prior samples [n, latent]."""
+    model_config, input_shape, objective = _setup(name)
+    output_shape = objective.decoder_output_shape(input_shape)
+    model = nnx.eval_shape(
+        lambda: models.build_model(model_config, input_shape, output_shape, rngs=nnx.Rngs(0))
+    )
+    if not is_latent_variable_model(model):
+        pytest.skip(f"{name} is not a latent-variable model")
+    assert model.num_stochastic_layers >= 1
+
+    def hooks(x):
+        model = models.build_model(model_config, input_shape, output_shape, rngs=nnx.Rngs(0))
+        output = model(x, train=False, rngs=nnx.Rngs(1))
+        log_w = model.log_importance_weights(
+            x, objective.likelihood, rngs=nnx.Rngs(2), num_samples=3
+        )
+        return model.kl_terms(output), log_w, model.sample_prior(nnx.Rngs(3), 5)
+
+    kl, log_w, prior = jax.eval_shape(hooks, _fixed_batch(input_shape)["inputs"])
+    assert kl.ndim == 2 and kl.shape[0] == BATCH
+    assert log_w.shape == (3, BATCH)
+    assert prior.shape == (5, model.latent_dim)
 
 
 def test_eval_mode_is_deterministic_and_changes_no_state(name):

@@ -1,11 +1,13 @@
 """The ELBO averaged over k posterior samples (the IWAE paper's "VAE with k samples")."""
 
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import pytest
 from flax import nnx
 
-from aelab.objectives import build_likelihood
+from aelab.core.errors import ConfigError
+from aelab.objectives import build_likelihood, build_objective
 from aelab.objectives.elbo import ElboObjective
 from tests.evaluation.linear_gaussian import LinearGaussianProblem
 
@@ -36,8 +38,8 @@ def test_more_samples_lower_the_variance():
 
 
 def test_num_samples_must_be_positive():
-    with pytest.raises(ValueError, match="num_samples=0"):
-        ElboObjective(build_likelihood("bernoulli"), num_samples=0)
+    with pytest.raises(ConfigError, match=r"config.objective.num_samples=0 is not valid"):
+        build_objective(ml_collections.ConfigDict({"name": "elbo", "num_samples": 0}))
 
 
 def test_one_sample_keeps_the_single_sample_path():

@@ -7,9 +7,13 @@ import numpy as np
 import pytest
 from flax import nnx
 
+from aelab.core.distributions import (
+    gaussian_kl_to_standard_normal,
+    gaussian_log_density,
+    standard_normal_log_density,
+)
 from aelab.models import build_model
-from aelab.objectives import build_likelihood, build_objective, gaussian_kl_to_standard_normal
-from aelab.objectives.kl import gaussian_log_density, standard_normal_log_density
+from aelab.objectives import build_likelihood, build_objective
 from aelab.objectives.penalties import l1_penalty, l2_penalty
 
 

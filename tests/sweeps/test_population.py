@@ -7,9 +7,9 @@ import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
+from aelab.evaluation import train_and_evaluate
 from aelab.sweeps import SweepRun, print_report, run_sweep
 from aelab.sweeps.population import check_vmappable, member_config, train_population
-from aelab.training import train_and_evaluate
 from tests.conftest import load_config
 from tests.sweeps.conftest import write_sweep_file
 

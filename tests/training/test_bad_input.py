@@ -4,8 +4,9 @@ import os
 
 import pytest
 
-from aelab.config_validation import ConfigError
-from aelab.training import NonFiniteLossError, train_and_evaluate
+from aelab.config import ConfigError
+from aelab.evaluation import train_and_evaluate
+from aelab.training import NonFiniteLossError
 
 
 def test_unknown_model_name_lists_valid_names(tmp_path, tiny_config):

@@ -6,7 +6,8 @@ import numpy as np
 
 from aelab.data import load_split
 from aelab.data.pipeline import ProcessSlice, train_dataset
-from aelab.training import Checkpointer, train_and_evaluate
+from aelab.evaluation import train_and_evaluate
+from aelab.training import Checkpointer
 from aelab.training.batches import HostBatches
 from aelab.training.experiment import build_run_spec
 from aelab.training.mesh import make_data_mesh

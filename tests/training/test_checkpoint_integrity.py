@@ -14,7 +14,8 @@ import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
-from aelab.training import CorruptCheckpointError, train_and_evaluate
+from aelab.evaluation import train_and_evaluate
+from aelab.training import CorruptCheckpointError
 from aelab.training.checkpoint_integrity import state_fingerprint
 from aelab.training.checkpointing import Checkpointer
 from tests.training.run_outputs import assert_same_run

@@ -9,7 +9,7 @@ import pytest
 
 from aelab.data import load_split
 from aelab.data.pipeline import ProcessSlice, train_dataset
-from aelab.training import train_and_evaluate
+from aelab.evaluation import train_and_evaluate
 from aelab.training.batches import DeviceBatches, HostBatches, make_train_batches
 from aelab.training.experiment import build_run_spec
 from aelab.training.mesh import make_data_mesh
@@ -62,7 +62,7 @@ def test_auto_keeps_a_small_split_on_the_devices_and_never_means_grain(tiny_conf
     assert isinstance(picked["never"], HostBatches)
     assert isinstance(picked["always"], DeviceBatches)
     tiny_config.data.device_resident = "sometimes"
-    with pytest.raises(ValueError, match="auto, always, never"):
+    with pytest.raises(ValueError, match=r"must be one of .auto., .always., .never."):
         make_train_batches(tiny_config, spec.transform, spec.example_shape, source, mesh, seed=0)
 
 

@@ -9,8 +9,9 @@ import numpy as np
 import optax
 import pytest
 
-from aelab.training import NonFiniteLossError, TrainState, train_and_evaluate
-from aelab.training import loop as training_loop
+from aelab.evaluation import train_and_evaluate
+from aelab.training import NonFiniteLossError, TrainState
+from aelab.training import single_run as training_loop
 from aelab.training.metric_writer import read_metrics
 from aelab.training.nonfinite import NonFiniteGuard, skip_nonfinite_updates
 from aelab.training.step import fuse_steps

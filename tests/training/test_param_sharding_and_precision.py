@@ -10,7 +10,7 @@ import pytest
 
 from aelab.data import load_split
 from aelab.data.pipeline import ProcessSlice, to_global_arrays, train_dataset
-from aelab.training import train_and_evaluate
+from aelab.evaluation import train_and_evaluate
 from aelab.training.experiment import build_run_spec
 from aelab.training.mesh import batch_sharding, make_data_mesh, replicated, state_sharding_fn
 from aelab.training.optimizers import build_optimizer
@@ -99,7 +99,7 @@ def test_fsdp_run_resumes_exactly(tmp_path, config):
 
 
 def test_unknown_param_sharding_lists_the_valid_ones():
-    with pytest.raises(ValueError, match="replicated, fsdp"):
+    with pytest.raises(ValueError, match=r"must be one of .replicated., .fsdp."):
         state_sharding_fn({"param_sharding": "zero3"})
 
 

@@ -9,7 +9,8 @@ import signal
 
 import pytest
 
-from aelab.training import TrainingPreempted, train_and_evaluate
+from aelab.evaluation import train_and_evaluate
+from aelab.training import TrainCallback, TrainingPreempted
 from aelab.training.metric_writer import read_metrics
 from aelab.training.preemption import PreemptionWatcher
 
@@ -34,7 +35,7 @@ def test_second_ctrl_c_interrupts_at_once():
             os.kill(os.getpid(), signal.SIGINT)
 
 
-class SignalAtEvaluation:
+class SignalAtEvaluation(TrainCallback):
     """Sends a signal to this process after the evaluation of one step."""
 
     def __init__(self, step: int, signum: int):

@@ -7,7 +7,7 @@ import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
-from aelab.training import train_and_evaluate
+from aelab.evaluation import train_and_evaluate
 from aelab.training.metric_writer import read_metrics
 
 DETERMINISTIC_PREFIXES = ("train/", "eval/")

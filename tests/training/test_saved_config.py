@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from aelab.training import ConfigMismatchError, train_and_evaluate
+from aelab.evaluation import train_and_evaluate
+from aelab.training import ConfigMismatchError
 from aelab.training.saved_config import reconcile_saved_config
 from tests.conftest import load_config
 

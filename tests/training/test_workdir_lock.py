@@ -11,7 +11,8 @@ import sys
 
 import pytest
 
-from aelab.training import WorkdirLockedError, train_and_evaluate, workdir_lock
+from aelab.evaluation import train_and_evaluate
+from aelab.training import WorkdirLockedError, workdir_lock
 from aelab.training.workdir_lock import WorkdirLock
 
 # A process that takes the lock and waits; loads the module from its file so that it

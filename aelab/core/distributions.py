@@ -1,4 +1,7 @@
-"""KL divergences between latent distributions, and Gaussian log-densities."""
+"""Densities shared by models and objectives: Gaussian KL divergences and log-densities.
+
+Neutral ground: a model (a two-layer VAE scoring its own importance weights) and an
+objective (the ELBO's KL term) both use these, and neither imports the other."""
 
 from __future__ import annotations
 

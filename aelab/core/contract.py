@@ -1,0 +1,142 @@
+"""The model contract: what every aelab model provides, and the hooks latent-variable
+models add. Objectives and evaluators rely on these declarations, never on probing.
+
+Every model (`Model`) is a Flax NNX module with:
+
+- ``latent_dim``: the number of code values per example.
+- ``encode(x, *, train, rngs) -> Encoding``: the code of ``x`` [batch, *input_shape]
+  (for a VAE, the posterior q(z | x)).
+- ``decode(z, *, train, rngs) -> jax.Array``: the parameters of p(x | z) per data
+  dimension (logits, means, ...), ``[batch, *output_shape]``; what they mean is the
+  objective's business.
+- ``reconstruct(z, x, *, train, rngs) -> jax.Array``: ``decode(z)`` as the
+  reconstruction of ``x`` (an autoregressive decoder trained with teacher forcing reads
+  ``x`` in training mode; everything else ignores it).
+- ``__call__(x, *, train, rngs) -> ModelOutput``: encode, pick a code (a posterior
+  sample for a VAE when ``rngs`` is given, its mean otherwise), reconstruct.
+
+A latent-variable model (`LatentVariableModel`: the VAEs) also provides:
+
+- ``num_stochastic_layers``: 1 for one Gaussian latent, more for hierarchical models
+  (whose KL has no closed form and whose posterior is not one Gaussian).
+- ``sample_posterior(encoding, rngs, num_samples=None)``: reparameterised samples of
+  the (first-layer) code, ``[batch, latent]`` or ``[num_samples, batch, latent]``.
+- ``sample_prior(rngs, num_samples) -> [num_samples, latent]``: codes from the prior.
+- ``kl_terms(output) -> [batch, groups]``: KL(q || p) per group of latent units (the
+  analytic per-dimension KL of a Gaussian VAE; one Monte-Carlo estimate per layer for
+  hierarchical ones). Their sum is the KL term of the ELBO; free bits act per group.
+- ``log_importance_weights(x, likelihood, *, rngs, num_samples, train=False)``:
+  ``log p(x, z) - log q(z | x)`` for ``num_samples`` joint posterior samples,
+  ``[num_samples, batch]``: what the IWAE bound and the importance-sampled NLL need.
+
+``train`` switches dropout and batch statistics; ``rngs`` (an ``nnx.Rngs``) supplies the
+randomness and may be None in evaluation. A network knows nothing of its loss:
+auxiliary losses a model contributes (a VQ-VAE's commitment loss) are reported in
+``Encoding.losses`` and added by every objective.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import jax
+from flax import nnx, struct
+
+
+@struct.dataclass
+class Encoding:
+    """What an encoder says about a batch.
+
+    Attributes:
+      mean: [batch, *latent_shape]. The code of a deterministic autoencoder, or the mean of
+        a Gaussian posterior q(z | x).
+      log_var: [batch, *latent_shape] log-variance of q(z | x), or None for a
+        deterministic code.
+      losses: {name: [batch]} auxiliary per-example losses the model contributes (a
+        VQ-VAE's commitment and codebook losses); every objective adds their sum to its
+        loss and logs each.
+      metrics: {name: [batch]} per-example values to log (codebook usage).
+      extras: other model-specific outputs (codebook indices, a hierarchy's upper
+        latents), keyed by name; objectives do not read them.
+    """
+
+    mean: jax.Array
+    log_var: jax.Array | None = None
+    losses: dict = struct.field(default_factory=dict)
+    metrics: dict = struct.field(default_factory=dict)
+    extras: dict = struct.field(default_factory=dict)
+
+    @property
+    def is_stochastic(self) -> bool:
+        return self.log_var is not None
+
+
+@struct.dataclass
+class ModelOutput:
+    """The result of ``model(x)``.
+
+    Attributes:
+      encoding: the `Encoding` of the input.
+      code: [batch, *latent_shape] the code that was decoded.
+      decoded: [batch, *output_shape] decoder output (parameters of p(x | z)).
+    """
+
+    encoding: Encoding
+    code: jax.Array
+    decoded: jax.Array
+
+
+@runtime_checkable
+class Model(Protocol):
+    """What every model provides (see the module docstring)."""
+
+    latent_dim: int
+
+    def encode(self, x: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None):
+        """x [batch, *input_shape] -> Encoding."""
+
+    def decode(self, z: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None):
+        """z [batch, *latent_shape] -> decoder output [batch, *output_shape]."""
+
+    def reconstruct(self, z: jax.Array, x: jax.Array, *, train: bool, rngs: nnx.Rngs | None):
+        """decode(z) as the reconstruction of x [batch, *input_shape]."""
+
+    def __call__(self, x: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None):
+        """x -> ModelOutput."""
+
+
+@runtime_checkable
+class LatentVariableModel(Model, Protocol):
+    """A model with a prior and a posterior over its code (see the module docstring)."""
+
+    num_stochastic_layers: int
+
+    def sample_posterior(self, encoding: Encoding, rngs: nnx.Rngs, num_samples=None):
+        """Reparameterised samples: [batch, latent] or [num_samples, batch, latent]."""
+
+    def sample_prior(self, rngs: nnx.Rngs, num_samples: int):
+        """Codes from the prior: [num_samples, latent]."""
+
+    def kl_terms(self, output: ModelOutput):
+        """KL(q || p) per group of latent units: [batch, groups]."""
+
+    def log_importance_weights(
+        self, x: jax.Array, likelihood, *, rngs: nnx.Rngs, num_samples: int, train: bool = False
+    ):
+        """log p(x, z) - log q(z | x) for num_samples joint samples: [num_samples, batch]."""
+
+
+def is_latent_variable_model(model: object) -> bool:
+    """Whether `model` provides the `LatentVariableModel` hooks (a VAE)."""
+    return isinstance(model, LatentVariableModel)
+
+
+def require_latent_variable_model(model: object, what: str) -> None:
+    """Raises a ValueError naming `what` (an objective or evaluator) when `model` is not a
+    latent-variable model."""
+    if not is_latent_variable_model(model):
+        raise ValueError(
+            f"{what} needs a variational model (a prior and a posterior over the code); "
+            f"{type(model).__name__} is not. Use a *_vae model, or a reconstruction "
+            "objective."
+        )

@@ -1,0 +1,88 @@
+"""Records (or recomputes) the first training steps of every config, for the test that
+keeps their behaviour unchanged across refactorings (tests/configs/test_first_steps.py).
+
+Each config (its default variant: the real model, data and optimizer) trains
+`NUM_STEPS` steps on one device, logging every step; what is recorded is the train loss
+of each step and every eval metric at the last step, read back from metrics.jsonl.
+
+    python tests/configs/first_steps.py --write   # rewrites first_steps.json
+    python tests/configs/first_steps.py           # prints the differences
+
+The recorded values are the contract: a refactoring that changes them changed what a
+config computes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import sys
+import tempfile
+
+NUM_STEPS = 3
+EVAL_EXAMPLES = 256
+GOLDEN = pathlib.Path(__file__).with_name("first_steps.json")
+
+
+def first_steps_config(config):
+    """`config` shortened to NUM_STEPS logged steps on one device, evaluated at the end
+    on EVAL_EXAMPLES examples."""
+    config.mesh.num_devices = 1
+    config.train.num_steps = NUM_STEPS
+    config.train.log_every = 1
+    config.train.eval_every = NUM_STEPS
+    config.train.checkpoint_every = NUM_STEPS
+    config.train.steps_per_call = 1
+    config.train.eval_examples = EVAL_EXAMPLES
+    config.train.early_stopping_patience = 0
+    return config
+
+
+def read_first_steps(workdir: str) -> dict:
+    """{"train_loss": [per step], "eval": {metric: value at the last step}}."""
+    train_loss, evaluation = [], {}
+    with open(os.path.join(workdir, "metrics.jsonl")) as f:
+        for line in f:
+            record = json.loads(line)
+            if "train/loss" in record:
+                train_loss.append(record["train/loss"])
+            evaluation.update(
+                {k.removeprefix("eval/"): v for k, v in record.items() if k.startswith("eval/")}
+            )
+    return {"train_loss": train_loss, "eval": evaluation}
+
+
+def run_first_steps(name: str, train) -> dict:
+    """Trains config `name` (a path under configs/ without .py) with `train(config,
+    workdir)`; returns what `read_first_steps` reads."""
+    from tests.conftest import load_config
+
+    config = first_steps_config(load_config(name))
+    with tempfile.TemporaryDirectory() as workdir:
+        train(config, workdir)
+        return read_first_steps(workdir)
+
+
+def main(argv: list[str]) -> int:
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
+    from aelab.evaluation import train_and_evaluate
+    from tests.conftest import all_config_names  # sets up devices and the TFDS dir
+
+    names = argv[argv.index("--only") + 1].split(",") if "--only" in argv else all_config_names()
+    results = {name: run_first_steps(name, train_and_evaluate) for name in names}
+    if "--write" in argv:
+        GOLDEN.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+        print(f"wrote {GOLDEN} ({len(results)} configs)")
+        return 0
+    golden = json.loads(GOLDEN.read_text())
+    for name, values in results.items():
+        print(
+            name,
+            "same" if values == golden.get(name) else f"DIFFERS: {values} vs {golden.get(name)}",
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

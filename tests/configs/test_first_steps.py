@@ -1,0 +1,43 @@
+"""Every config computes what it computed before the refactorings: the same train loss
+at each of its first steps and the same evaluation after them (recorded in
+first_steps.json by tests/configs/first_steps.py; see its docstring)."""
+
+import json
+import os
+
+import pytest
+
+from aelab.evaluation import train_and_evaluate
+from tests.configs.first_steps import GOLDEN, run_first_steps
+from tests.conftest import all_config_names, load_config, needs_local_data
+
+RECORDED = json.loads(GOLDEN.read_text())
+# A quick sample for the default tier: the embedded data, a dense VAE and a conv AE on
+# MNIST, a recurrent model on ECG5000; the slow tier checks every config.
+QUICK = ("quickstart", "mnist_vae", "mnist_conv_ae", "ecg5000_lstm_ae")
+
+
+def test_every_config_has_recorded_first_steps():
+    assert sorted(RECORDED) == all_config_names()
+
+
+def _check(name):
+    if needs_local_data(load_config(name)) and not os.environ.get("AELAB_DATA_DIR"):
+        pytest.skip("AELAB_DATA_DIR is not set: this config reads local data files")
+    recorded = RECORDED[name]
+    measured = run_first_steps(name, train_and_evaluate)
+    assert measured["train_loss"] == pytest.approx(recorded["train_loss"], rel=1e-5, abs=1e-6)
+    assert sorted(measured["eval"]) == sorted(recorded["eval"])
+    for metric, value in recorded["eval"].items():
+        assert measured["eval"][metric] == pytest.approx(value, rel=1e-5, abs=1e-6), metric
+
+
+@pytest.mark.parametrize("name", QUICK)
+def test_first_steps_are_unchanged(name):
+    _check(name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n in all_config_names() if n not in QUICK])
+def test_first_steps_of_every_other_config_are_unchanged(name):
+    _check(name)
