@@ -223,8 +223,10 @@ def measure_matmul(size: int = 2048, repeats: int = 5) -> dict:
 
 def measure_compile() -> dict:
     """Seconds to build the state and trace and compile the first train call of every
-    config under configs/ (shapes only: no data is read); wall and CPU time (compiling
-    is mostly one thread, so on a busy machine the CPU time is the steadier figure)."""
+    config under configs/ (each variant of a file with `VARIANTS`, keyed
+    `configs/<file>.py:<variant>`; shapes only: no data is read); wall and CPU time
+    (compiling is mostly one thread, so on a busy machine the CPU time is the steadier
+    figure)."""
     import importlib.util
 
     import jax
@@ -235,14 +237,20 @@ def measure_compile() -> dict:
     from aelab.training.state import create_train_state
     from aelab.training.step import fuse_steps, make_train_step
 
-    results = {}
+    configs = {}
     for path in sorted((REPO / "configs").rglob("*.py")):
         if path.name.startswith("_") or "sweeps" in path.parts:
             continue
         spec_module = importlib.util.spec_from_file_location(f"config_{path.stem}", path)
         module = importlib.util.module_from_spec(spec_module)
         spec_module.loader.exec_module(module)
-        config = module.get_config()
+        name = str(path.relative_to(REPO))
+        for variant in getattr(module, "VARIANTS", None) or [None]:
+            config = module.get_config(variant) if variant else module.get_config()
+            configs[f"{name}:{variant}" if variant else name] = config
+
+    results = {}
+    for name, config in configs.items():
         spec = build_run_spec(config)
         mesh = make_data_mesh(config.mesh.get("num_devices"))
         optimizer = build_optimizer(config.optimizer, config.train.num_steps)
@@ -276,7 +284,7 @@ def measure_compile() -> dict:
             donate_argnums=0,
         )
         jitted.lower(state, batch).compile()
-        results[str(path.relative_to(REPO))] = {
+        results[name] = {
             "compile_s": time.perf_counter() - start,
             "compile_cpu_s": time.process_time() - start_cpu,
             "steps_per_call": k,

@@ -2,15 +2,23 @@ r"""Writes docs/models.md: every registered model and every config, with measure
 
   python docs/make_models_table.py --runs=runs/models --runs=runs
 
-Parameter counts are exact: each config's model is built abstractly (shapes only, no
-training). A result comes only from a finished or stopped run's files under one of the
---runs directories (`<runs>/<config name>/`): the `reconstruction` evaluator's test
-metrics in results.json (`python experiments/evaluate.py --workdir=... --evals=
-reconstruction,cost`) and its step and training time. A config without such a run
-says "not measured".
+A config is a file directly under configs/, or each variant of a file that holds
+several experiments (its `VARIANTS`), named `<file>:<variant>` as in
+`--config=configs/<file>.py:<variant>`. Parameter counts are exact: each config's model
+is built abstractly (shapes only, no training). A result comes only from a finished or
+stopped run's files under one of the --runs directories (`<runs>/<run name>/`, the
+config's name with the colon of a variant as an underscore: `runs/models/mnist_dense_vae`):
+the `reconstruction` evaluator's test metrics in results.json (`python
+experiments/evaluate.py --workdir=... --evals=reconstruction,cost`) and its step and
+training time. A config whose run is not under --runs keeps the result its row has in
+the models.md being rewritten (run directories are not committed; --keep_previous=false
+drops them), matched by what the config is (model, objective, data and parameter count)
+so that renaming a config file or variant keeps it; else it says "not measured".
 """
 
+import collections
 import dataclasses
+import functools
 import glob
 import importlib.util
 import json
@@ -28,6 +36,9 @@ DOCS = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(DOCS)
 _RUNS = flags.DEFINE_multi_string("runs", ["runs"], "Directories holding <config>/ work dirs.")
 _OUTPUT = flags.DEFINE_string("output", os.path.join(DOCS, "models.md"), "Output file.")
+_KEEP_PREVIOUS = flags.DEFINE_bool(
+    "keep_previous", True, "Keep the results of the existing --output for runs not under --runs."
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,16 +83,46 @@ MODELS = {
 }
 
 
-def load_config(path: str):
-    spec = importlib.util.spec_from_file_location("config_module", path)
+@functools.cache
+def config_module(file: str):
+    """The module of configs/<file>.py."""
+    path = os.path.join(REPO, "configs", f"{file}.py")
+    spec = importlib.util.spec_from_file_location(f"config_module_{file}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.get_config()
+    return module
 
 
-def config_paths() -> list[str]:
-    """Experiment configs directly under configs/ (sweeps and protocol folders excluded)."""
-    return sorted(glob.glob(os.path.join(REPO, "configs", "*.py")))
+def config_names() -> list[str]:
+    """Experiment configs directly under configs/ (sweeps and protocol folders excluded):
+    a file's name, or `<file>:<variant>` for each variant of a file that has `VARIANTS`."""
+    names = []
+    for path in sorted(glob.glob(os.path.join(REPO, "configs", "*.py"))):
+        file = os.path.splitext(os.path.basename(path))[0]
+        variants = getattr(config_module(file), "VARIANTS", None)
+        names += [f"{file}:{variant}" for variant in variants] if variants else [file]
+    return names
+
+
+def load_config(name: str):
+    """The config `name` (`<file>` or `<file>:<variant>`) names."""
+    file, _, variant = name.partition(":")
+    return config_module(file).get_config(variant) if variant else config_module(file).get_config()
+
+
+def previous_results(path: str | None) -> dict[tuple[str, ...], str | None]:
+    """The measured result cells of the configs table in an earlier models.md, by the
+    row's (model, objective, data, parameters) cells; None for a key two rows share."""
+    results = {}
+    if not path or not os.path.exists(path):
+        return results
+    with open(path) as f:
+        for line in f:
+            cells = line.strip()[2:-2].split(" | ")
+            if line.startswith("| `configs/") and len(cells) == 6 and cells[5] != "not measured":
+                key = tuple(cells[1:5])
+                results[key] = None if key in results else cells[5]
+    return results
 
 
 def parameter_count(config) -> int:
@@ -92,8 +133,9 @@ def parameter_count(config) -> int:
 
 def measured(name: str, num_steps: int, runs: list[str]) -> str:
     """The result cell for config `name`, from the first run directory that has one."""
+    run_name = name.replace(":", "_")
     for root in runs:
-        results_path = os.path.join(root, name, "results.json")
+        results_path = os.path.join(root, run_name, "results.json")
         if not os.path.exists(results_path):
             continue
         with open(results_path) as f:
@@ -108,7 +150,7 @@ def measured(name: str, num_steps: int, runs: list[str]) -> str:
         if "reconstruction/mse" not in metrics:
             continue
         step = int(results.get("step", metrics.get("cost/step", 0)))
-        info_path = os.path.join(root, name, "run_info.json")
+        info_path = os.path.join(root, run_name, "run_info.json")
         final = step
         if os.path.exists(info_path):
             with open(info_path) as f:
@@ -124,18 +166,29 @@ def measured(name: str, num_steps: int, runs: list[str]) -> str:
     return "not measured"
 
 
-def render(runs: list[str]) -> str:
-    rows = []
+def render(runs: list[str], previous: dict[tuple[str, ...], str | None] | None = None) -> str:
+    """The whole models.md; `previous` (`previous_results`) supplies the results of
+    configs whose runs are not under `runs`."""
     configs_of = {name: [] for name in list_models()}
-    for path in config_paths():
-        name = os.path.splitext(os.path.basename(path))[0]
-        config = load_config(path)
+    described = {}  # config name -> (config, its model, objective, data and parameter cells)
+    for name in config_names():
+        config = load_config(name)
         configs_of.setdefault(config.model.name, []).append(name)
-        rows.append(
-            f"| `configs/{name}.py` | `{config.model.name}` | {config.objective.name} | "
-            f"{config.data.name} | {parameter_count(config):,} | "
-            f"{measured(name, config.train.num_steps, runs)} |"
+        cells = (
+            f"`{config.model.name}`",
+            config.objective.name,
+            config.data.name,
+            f"{parameter_count(config):,}",
         )
+        described[name] = (config, cells)
+    counts = collections.Counter(cells for _, cells in described.values())
+    rows = []
+    for name, (config, cells) in described.items():
+        result = measured(name, config.train.num_steps, runs)
+        if result == "not measured" and counts[cells] == 1:
+            result = (previous or {}).get(cells) or result
+        file, colon, variant = name.partition(":")
+        rows.append(f"| `configs/{file}.py{colon}{variant}` | {' | '.join(cells)} | {result} |")
     lines = [
         "# Models",
         "",
@@ -146,7 +199,10 @@ def render(runs: list[str]) -> str:
         "reached; most runs are short CPU budgets on a 2-core CPU shared with other jobs",
         "(the step count says how short), so they show that each model trains, not how",
         "well it can do. Longer, protocol-level numbers are in docs/results.md and in each",
-        "config's docstring.",
+        "config's docstring. A result whose run is not where this file was generated is",
+        "kept from the file it replaced. A config file that holds several experiments has a",
+        "row per variant (`configs/<file>.py:<variant>`, the `--config` argument that runs",
+        "it; its runs' work directories are named `<file>_<variant>`).",
         "",
         "## Registered models",
         "",
@@ -176,7 +232,7 @@ def render(runs: list[str]) -> str:
 
 def main(argv):
     del argv
-    text = render(_RUNS.value)
+    text = render(_RUNS.value, previous_results(_OUTPUT.value if _KEEP_PREVIOUS.value else None))
     with open(_OUTPUT.value, "w") as f:
         f.write(text)
     print(f"Wrote {_OUTPUT.value}")

@@ -15,7 +15,7 @@ import pathlib
 import sys
 
 from aelab.config import CONFIG_SCHEMA
-from aelab.core.options import REQUIRED, OptionField, _bounds_phrase
+from aelab.core.options import REQUIRED, OptionField, bounds_phrase
 from aelab.core.schema import KeyedSection, section_rows
 
 OUTPUT = pathlib.Path(__file__).with_name("options.md")
@@ -41,7 +41,7 @@ def _constraint(field: OptionField) -> str:
     choices = field.spec.valid_choices()
     if choices:
         parts.append(", ".join(f"`{c}`" for c in choices))
-    bounds = _bounds_phrase(field.spec)
+    bounds = bounds_phrase(field.spec)
     if bounds:
         parts.append(bounds + (" (each)" if field.type.base is tuple else ""))
     if field.spec.min_length:
@@ -61,9 +61,9 @@ def _table(fields) -> list[str]:
     lines = ["| field | type | default | allowed | meaning |", "|---|---|---|---|---|"]
     for field in fields:
         doc = field.spec.doc.replace("|", "\\|")
+        kind = field.type.describe().replace("|", "\\|")
         lines.append(
-            f"| `{field.name}` | {field.type.describe()} | {_default(field)} | "
-            f"{_constraint(field)} | {doc} |"
+            f"| `{field.name}` | {kind} | {_default(field)} | {_constraint(field)} | {doc} |"
         )
     return lines
 

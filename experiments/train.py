@@ -1,7 +1,7 @@
 r"""Trains a model: `python experiments/train.py --config=configs/X.py --workdir=DIR`.
 
 Override any config field on the command line, e.g. `--config.train.num_steps=5000` or
-`--config=configs/mnist_vae.py:smoke` for a config's smoke variant. A rerun with the same
+`--config=configs/quickstart.py:smoke` for a config's smoke variant. A rerun with the same
 --workdir resumes from the latest checkpoint there; a larger --config.train.num_steps
 extends a finished run. Any other change to the config of a run that has checkpoints
 needs --config_mismatch=resume (continue with the new config) or a new --workdir.

@@ -28,14 +28,26 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / "configs"
 
 
-def load_config(name: str, arg: str | None = None):
-    """`get_config(arg)` of configs/<name>.py, loaded from its file like --config does."""
-    path = CONFIG_DIR / f"{name}.py"
+def config_module(file: str):
+    """The module of configs/<file>.py, loaded from its file like --config does."""
+    path = CONFIG_DIR / f"{file}.py"
     spec = importlib.util.spec_from_file_location(
-        f"aelab_test_config_{name.replace('/', '_')}", path
+        f"aelab_test_config_{file.replace('/', '_')}", path
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def load_config(name: str, arg: str | None = None):
+    """The config `name` names, as `all_config_names` gives it: `get_config(arg)` of
+    configs/<name>.py, or for "<file>:<variant>" (a variant of a file that holds several)
+    `get_config("<variant>")` of configs/<file>.py, `get_config("<variant>,<arg>")` with
+    an arg (`load_config("ecg5000_recurrent:lstm_ae", "smoke")`)."""
+    file, _, variant = name.partition(":")
+    if variant:
+        arg = variant if arg is None else f"{variant},{arg}"
+    module = config_module(file)
     return module.get_config(arg) if arg is not None else module.get_config()
 
 
@@ -63,13 +75,18 @@ SWEEP_DIR = CONFIG_DIR / "sweeps"
 
 
 def all_config_names() -> list[str]:
-    """Every experiment config under configs/, as paths relative to it without .py
-    (sweep files under configs/sweeps/ are not experiment configs)."""
-    return sorted(
-        str(p.relative_to(CONFIG_DIR).with_suffix(""))
-        for p in CONFIG_DIR.rglob("*.py")
-        if not p.name.startswith("_") and SWEEP_DIR not in p.parents
-    )
+    """Every experiment config under configs/: a file's path relative to it without .py,
+    or for a file that holds several experiments (a module-level `VARIANTS` tuple of
+    their names) each as "<file>:<variant>" (sweep files under configs/sweeps/ are not
+    experiment configs)."""
+    names = []
+    for path in CONFIG_DIR.rglob("*.py"):
+        if path.name.startswith("_") or SWEEP_DIR in path.parents:
+            continue
+        file = str(path.relative_to(CONFIG_DIR).with_suffix(""))
+        variants = getattr(config_module(file), "VARIANTS", None)
+        names += [f"{file}:{v}" for v in variants] if variants else [file]
+    return sorted(names)
 
 
 def all_sweep_files() -> list[str]:

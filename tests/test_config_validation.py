@@ -296,5 +296,5 @@ def test_validation_reads_no_data_files(tmp_path, monkeypatch):
     """Checks use metadata only: an MNIST config validates with an empty data folder."""
     monkeypatch.setenv("AELAB_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("AELAB_TFDS_DIR", str(tmp_path / "tfds"))
-    validate_config(load_config("mnist_vae", "smoke"), num_devices=1)
+    validate_config(load_config("mnist_dense:vae", "smoke"), num_devices=1)
     assert os.listdir(tmp_path) == []

@@ -158,16 +158,21 @@ class FieldType:
         return f"{text} | None" if self.optional else text
 
 
-def _bounds_phrase(spec: OptionSpec) -> str:
+def bounds_phrase(spec: OptionSpec) -> str:
+    """The bounds of `spec` in words: ">= 0 and < 1" ("" without bounds)."""
+
+    def number(value: float) -> str:
+        return str(value) if isinstance(value, int) else f"{value:g}"
+
     parts = []
     if spec.minimum is not None:
-        parts.append(f">= {spec.minimum:g}")
+        parts.append(f">= {number(spec.minimum)}")
     if spec.above is not None:
-        parts.append(f"> {spec.above:g}")
+        parts.append(f"> {number(spec.above)}")
     if spec.maximum is not None:
-        parts.append(f"<= {spec.maximum:g}")
+        parts.append(f"<= {number(spec.maximum)}")
     if spec.below is not None:
-        parts.append(f"< {spec.below:g}")
+        parts.append(f"< {number(spec.below)}")
     return " and ".join(parts)
 
 
@@ -217,7 +222,7 @@ class OptionField:
     def expectation(self) -> str:
         """What a valid value is, as the end of "must be ...": "an integer >= 1"."""
         spec, kind = self.spec, self.type
-        bounds = _bounds_phrase(spec)
+        bounds = bounds_phrase(spec)
         if kind.base is tuple:
             text = f"a tuple of {_PLURAL_NAMES[kind.item]}"
             text += f" {bounds}" if bounds else ""

@@ -70,6 +70,12 @@ class Selector:
     doc: str
     prefixes: Mapping[str, type[Options]] = dataclasses.field(default_factory=dict)
 
+    def value(self, section: Any) -> Any:
+        """The entry a section names: its `field`, or the declared default when absent."""
+        if section is None:
+            return self.default
+        return section.get(self.field, self.default) if _is_mapping(section) else self.default
+
     def options_of(self, name: Any) -> type[Options] | None:
         """The options class the value `name` brings, or None for an unknown name."""
         if not isinstance(name, str):

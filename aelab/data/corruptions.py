@@ -56,6 +56,13 @@ class BatchNoise:
 
 CorruptionFn = Callable[..., np.ndarray]
 CORRUPTIONS: Registry[CorruptionFn] = Registry("corruption")
+CORRUPTION_SELECTOR = Selector(
+    "name",
+    CORRUPTIONS,
+    choice="corruption",
+    default="none",
+    doc="the corruption (aelab.data.corruptions.list_corruptions())",
+)
 
 
 @options_class
@@ -145,7 +152,7 @@ class Corruption:
     @classmethod
     def from_section(cls, section: Any, *, path: str = "data.corruption") -> Corruption:
         """The corruption a `{name, **options}` mapping (or ConfigDict) names."""
-        name = section.get("name", "none") if section is not None else "none"
+        name = CORRUPTION_SELECTOR.value(section)
         options_class = CORRUPTIONS.options(name)
         known = ("name", *options_class.option_names())
         unknown = [key for key in (section or {}).keys() if key not in known]
@@ -173,15 +180,7 @@ class Corruption:
 CORRUPTION_SECTION = Section(
     "corruption",
     doc="corruption of the training inputs for denoising (the clean data become targets)",
-    selectors=(
-        Selector(
-            "name",
-            CORRUPTIONS,
-            choice="corruption",
-            default="none",
-            doc="the corruption (aelab.data.corruptions.list_corruptions())",
-        ),
-    ),
+    selectors=(CORRUPTION_SELECTOR,),
 )
 
 

@@ -34,14 +34,14 @@ class _LocalFilesDataset:
     """A data set prepared from raw files in `<data dir>/<folder>/` by an aelab builder."""
 
     static_info: DatasetInfo  # The standard files' info; split sizes follow the files used.
-    builder_name: str  # A class in `aelab.data.builders`.
+    builder_cls: type[tfds.core.GeneratorBasedBuilder]  # One of `aelab.data.builders`.
 
     def _with_sizes(self, builder: tfds.core.DatasetBuilder) -> DatasetInfo:
         sizes = {split: info.num_examples for split, info in builder.info.splits.items()}
         return dataclasses.replace(self.static_info, splits=sizes)
 
     def info(self, data_config: ml_collections.ConfigDict) -> DatasetInfo:
-        builder = _open_prepared(getattr(builders, self.builder_name), data_config)
+        builder = _open_prepared(self.builder_cls, data_config)
         return self.static_info if builder is None else self._with_sizes(builder)
 
     def _folder(self, data_config: ml_collections.ConfigDict, instructions: str) -> Path:
@@ -64,7 +64,7 @@ class _LocalFilesDataset:
     def load(
         self, data_config: ml_collections.ConfigDict, split: str
     ) -> tuple[RecordSource, DatasetInfo]:
-        builder_cls = getattr(builders, self.builder_name)
+        builder_cls = self.builder_cls
         builder = _open_prepared(builder_cls, data_config)
         if builder is None:
             folder = self._folder(data_config, builder_cls.MANUAL_DOWNLOAD_INSTRUCTIONS)
@@ -100,13 +100,13 @@ def _warn_rounded_ecg_test(path: str) -> None:
 _IMAGE_SPLITS = {"train": 60_000, "test": 10_000}
 DATASETS.register("mnist")(
     _LocalFilesDataset(
-        DatasetInfo("mnist", "image", (28, 28, 1), 255.0, 10, _IMAGE_SPLITS), "AelabMnist"
+        DatasetInfo("mnist", "image", (28, 28, 1), 255.0, 10, _IMAGE_SPLITS), builders.AelabMnist
     )
 )
 DATASETS.register("fashion_mnist")(
     _LocalFilesDataset(
         DatasetInfo("fashion_mnist", "image", (28, 28, 1), 255.0, 10, _IMAGE_SPLITS),
-        "AelabFashionMnist",
+        builders.AelabFashionMnist,
     )
 )
 DATASETS.register("binarized_mnist")(
@@ -119,12 +119,12 @@ DATASETS.register("binarized_mnist")(
             None,
             {"train": 50_000, "validation": 10_000, "test": 10_000},
         ),
-        "AelabBinarizedMnist",
+        builders.AelabBinarizedMnist,
     )
 )
 DATASETS.register("ecg5000")(
     _LocalFilesDataset(
         DatasetInfo("ecg5000", "series", (140, 1), None, 5, {"train": 500, "test": 4_500}),
-        "AelabEcg5000",
+        builders.AelabEcg5000,
     )
 )

@@ -27,8 +27,9 @@ from typing import Protocol
 
 import ml_collections
 
-from aelab.core.options import Options, option, options_class
+from aelab.core.options import NoOptions, Options, option, options_class
 from aelab.core.registry import Registry, UnknownNameError
+from aelab.core.schema import Selector
 from aelab.data.errors import DataError
 from aelab.data.records import DatasetInfo, RecordSource
 
@@ -65,8 +66,27 @@ class _Dataset(Protocol):
 DATASETS: Registry[_Dataset] = Registry("data set")
 
 
-# Open families of names: {prefix: function(rest of the name) -> data set}, e.g. "tfds:".
+# Open families of names: {prefix: function(rest of the name) -> data set}, e.g. "tfds:",
+# and the options each family brings (filled by `register_prefix`).
 PREFIXED_DATASETS: dict[str, Callable[[str], _Dataset]] = {}
+PREFIX_OPTIONS: dict[str, type[Options]] = {}
+DATA_SELECTOR = Selector(
+    "name",
+    DATASETS,
+    choice="data",
+    default="digits",
+    doc="the data set (aelab.data.list_datasets())",
+    prefixes=PREFIX_OPTIONS,
+)
+
+
+def register_prefix(
+    prefix: str, make: Callable[[str], _Dataset], options: type[Options] = NoOptions
+) -> None:
+    """Registers an open family of data set names, `<prefix><name>`: `make(name)` gives
+    the data set, `options` its options."""
+    PREFIXED_DATASETS[prefix] = make
+    PREFIX_OPTIONS[prefix] = options
 
 
 def source_options(data_config: ml_collections.ConfigDict) -> DataSourceOptions:
@@ -90,7 +110,7 @@ def tfds_dir(data_config: ml_collections.ConfigDict) -> Path:
 
 
 def _dataset(data_config: ml_collections.ConfigDict) -> _Dataset:
-    name = data_config.get("name", None)
+    name = DATA_SELECTOR.value(data_config)
     if not name:
         raise DataError(f"The data config needs a name; one of {list_datasets()}.")
     for prefix, make in PREFIXED_DATASETS.items():

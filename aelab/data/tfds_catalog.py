@@ -12,7 +12,7 @@ import tensorflow_datasets as tfds
 
 from aelab.data.errors import DataError
 from aelab.data.records import DatasetInfo, RecordSource, info_from_builder, read_split
-from aelab.data.sources import PREFIXED_DATASETS, source_options
+from aelab.data.sources import register_prefix, source_options
 
 TFDS_PREFIX = "tfds:"
 
@@ -60,4 +60,4 @@ class _TfdsCatalogDataset:
         return source, info_from_builder(builder, name=name)
 
 
-PREFIXED_DATASETS[TFDS_PREFIX] = _TfdsCatalogDataset
+register_prefix(TFDS_PREFIX, _TfdsCatalogDataset)

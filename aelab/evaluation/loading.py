@@ -20,6 +20,7 @@ import ml_collections
 from absl import logging
 from flax import nnx
 
+from aelab.core.plugins import import_modules
 from aelab.models import build_model
 from aelab.training.checkpointing import (
     Checkpointer,
@@ -75,7 +76,9 @@ def read_config(workdir: str) -> ml_collections.ConfigDict:
             values = json.load(f)
     except json.JSONDecodeError as e:
         raise ValueError(f"{path} is not valid JSON ({e}); rerun training to rewrite it.") from e
-    return ml_collections.ConfigDict(values)
+    config = ml_collections.ConfigDict(values)
+    import_modules(config)  # The run's own components, named in `config.imports`.
+    return config
 
 
 def abstract_train_state(config, spec: RunSpec) -> tuple[nnx.GraphDef, TrainState]:

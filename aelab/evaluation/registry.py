@@ -18,26 +18,18 @@ import abc
 from collections.abc import Mapping
 from typing import Any
 
-from aelab.core.options import Options, option, options_class
+from aelab.core.options import Options, options_class
 from aelab.core.registry import Registry
 from aelab.core.schema import KeyedSection
 from aelab.evaluation.context import EvalContext
+from aelab.training.single_run import EvaluationScheduleOptions
 
 EVALUATORS: Registry[type[Evaluator]] = Registry("evaluator")
 
 
-@options_class
-class SchedulingOptions(Options):
-    """What every `config.evals` entry may carry besides the evaluator's own options."""
-
-    every: int = option(
-        0,
-        "also run every this many training steps (a multiple of train.eval_every) and at "
-        "the end of training (0: only in experiments/evaluate.py)",
-        minimum=0,
-    )
-
-
+# What every `config.evals` entry may carry besides its evaluator's options (`every`):
+# declared by the training loop, which schedules them.
+SchedulingOptions = EvaluationScheduleOptions
 SCHEDULING_OPTIONS = SchedulingOptions.option_names()
 
 

@@ -42,18 +42,15 @@ class TinySetup:
 MODELS = Registry("model")
 _TINY_SETUPS: dict[str, TinySetup] = {}
 
+MODEL_SELECTOR = Selector(
+    "name",
+    MODELS,
+    choice="model",
+    default="dense_vae",
+    doc="the model (aelab.models.list_models())",
+)
 MODEL_SECTION = Section(
-    "model",
-    doc="the network: encoder, code and decoder",
-    selectors=(
-        Selector(
-            "name",
-            MODELS,
-            choice="model",
-            default="dense_vae",
-            doc="the model (aelab.models.list_models())",
-        ),
-    ),
+    "model", doc="the network: encoder, code and decoder", selectors=(MODEL_SELECTOR,)
 )
 
 
@@ -90,7 +87,7 @@ def register_model(
 
 def model_options(config) -> ModelOptions:
     """The typed options of the model named `config.name` (a `config.model` section)."""
-    return MODELS.options(config.name).from_section(config, path="model")
+    return MODELS.options(MODEL_SELECTOR.value(config)).from_section(config, path="model")
 
 
 def build_model(
@@ -113,7 +110,7 @@ def build_model(
       UnknownNameError: an unknown model name (the message lists the valid ones).
       ConfigError: an option of the model is missing or not valid.
     """
-    builder = MODELS.get(config.name)
+    builder = MODELS.get(MODEL_SELECTOR.value(config))
     output_shape = tuple(input_shape) if output_shape is None else tuple(output_shape)
     return builder(model_options(config), tuple(input_shape), output_shape, rngs)
 

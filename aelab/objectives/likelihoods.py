@@ -17,8 +17,16 @@ import jax.numpy as jnp
 
 from aelab.core.options import Options, option, options_class
 from aelab.core.registry import Registry
+from aelab.core.schema import Selector
 
 LIKELIHOODS: Registry[type[Likelihood]] = Registry("likelihood")
+LIKELIHOOD_SELECTOR = Selector(
+    "likelihood",
+    LIKELIHOODS,
+    choice="likelihood",
+    default="bernoulli",
+    doc="the observation model p(x | z) the decoder's outputs parameterise",
+)
 
 _LOG_2PI = math.log(2 * math.pi)
 
@@ -218,6 +226,6 @@ def build_likelihood(name: str, **kwargs) -> Likelihood:
 def likelihood_from_section(section) -> Likelihood:
     """The likelihood that a `config.objective` section names (`likelihood`, default
     "bernoulli"), with its options (`likelihood_scale` for "gaussian")."""
-    name = section.get("likelihood", "bernoulli") if section is not None else "bernoulli"
+    name = LIKELIHOOD_SELECTOR.value(section)
     options = LIKELIHOODS.options(name).from_section(section, path="objective")
     return LIKELIHOODS.get(name).from_options(options)

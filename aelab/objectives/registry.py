@@ -19,29 +19,21 @@ from typing import Any
 from aelab.core.registry import Registry
 from aelab.core.schema import Section, Selector
 from aelab.objectives.base import Objective, ObjectiveOptions
-from aelab.objectives.likelihoods import LIKELIHOODS, likelihood_from_section
+from aelab.objectives.likelihoods import LIKELIHOOD_SELECTOR, likelihood_from_section
 
 OBJECTIVES: Registry[type[Objective]] = Registry("objective")
+OBJECTIVE_SELECTOR = Selector(
+    "name",
+    OBJECTIVES,
+    choice="objective",
+    default="elbo",
+    doc="the objective (aelab.objectives.list_objectives())",
+)
 
 OBJECTIVE_SECTION = Section(
     "objective",
     doc="what training minimises: a likelihood plus the objective's terms",
-    selectors=(
-        Selector(
-            "name",
-            OBJECTIVES,
-            choice="objective",
-            default="elbo",
-            doc="the objective (aelab.objectives.list_objectives())",
-        ),
-        Selector(
-            "likelihood",
-            LIKELIHOODS,
-            choice="likelihood",
-            default="bernoulli",
-            doc="the observation model p(x | z) the decoder's outputs parameterise",
-        ),
-    ),
+    selectors=(OBJECTIVE_SELECTOR, LIKELIHOOD_SELECTOR),
 )
 
 
@@ -57,7 +49,9 @@ def register_objective(name: str, *, options: type[ObjectiveOptions]) -> Callabl
 
 def objective_options(config) -> ObjectiveOptions:
     """The typed options of the objective named `config.name` (a `config.objective`)."""
-    return OBJECTIVES.options(config.name).from_section(config, path="objective")
+    return OBJECTIVES.options(OBJECTIVE_SELECTOR.value(config)).from_section(
+        config, path="objective"
+    )
 
 
 def build_objective(config, *, overrides: Mapping[str, Any] | None = None) -> Objective:
@@ -71,7 +65,7 @@ def build_objective(config, *, overrides: Mapping[str, Any] | None = None) -> Ob
     options = objective_options(config)
     if overrides:
         options = dataclasses.replace(options, **overrides)
-    cls = OBJECTIVES.get(config.name)
+    cls = OBJECTIVES.get(OBJECTIVE_SELECTOR.value(config))
     return cls(likelihood_from_section(config), **options.as_dict())
 
 

@@ -7,6 +7,7 @@ optimizer, train, mesh and distributed; `config.evals` belongs to the evaluation
 
 from __future__ import annotations
 
+from aelab.core.plugins import ImportOptions
 from aelab.core.schema import ConfigSchema, Section
 from aelab.data import DATA_SECTION
 from aelab.models import MODEL_SECTION
@@ -35,7 +36,7 @@ TRAIN_SECTION = Section(
 )
 
 TRAINING_SCHEMA = ConfigSchema(
-    root=(SeedOptions,),
+    root=(SeedOptions, ImportOptions),
     sections=(
         DATA_SECTION.extended(BatchSourceOptions),
         MODEL_SECTION,

@@ -12,9 +12,16 @@ import optax
 from aelab.core.options import Options, option, options_class
 from aelab.core.registry import Registry
 from aelab.core.schema import Section, Selector
-from aelab.training.schedules import SCHEDULES, LearningRateOptions, build_schedule
+from aelab.training.schedules import SCHEDULE_SELECTOR, LearningRateOptions, build_schedule
 
 OPTIMIZERS = Registry("optimizer")
+OPTIMIZER_SELECTOR = Selector(
+    "name",
+    OPTIMIZERS,
+    choice="optimizer",
+    default="adam",
+    doc="the optax optimizer (aelab.training.list_optimizers())",
+)
 
 
 @options_class
@@ -106,22 +113,7 @@ OPTIMIZER_SECTION = Section(
     "optimizer",
     doc="the optimizer, its learning-rate schedule and gradient clipping",
     shared=(LearningRateOptions, ClippingOptions),
-    selectors=(
-        Selector(
-            "name",
-            OPTIMIZERS,
-            choice="optimizer",
-            default="adam",
-            doc="the optax optimizer (aelab.training.list_optimizers())",
-        ),
-        Selector(
-            "schedule",
-            SCHEDULES,
-            choice="schedule",
-            default="constant",
-            doc="the learning-rate schedule (aelab.training.schedules.SCHEDULES)",
-        ),
-    ),
+    selectors=(OPTIMIZER_SELECTOR, SCHEDULE_SELECTOR),
 )
 
 
@@ -132,7 +124,7 @@ def build_optimizer(
     learning_rate=None,
     overrides: Mapping[str, Any] | None = None,
 ) -> optax.GradientTransformation:
-    """The optimizer `config.name` with its schedule and optional clipping.
+    """The optimizer `config.name` (default "adam") with its schedule and clipping.
 
     Args:
       config: `config.optimizer`: name ("sgd", "adam", "adamw", "rmsprop") and its
@@ -144,10 +136,11 @@ def build_optimizer(
         population's traced weight decay).
     """
     lr = build_schedule(config, num_steps, learning_rate=learning_rate)
-    options = OPTIMIZERS.options(config.name).from_section(config, path="optimizer")
+    name = OPTIMIZER_SELECTOR.value(config)
+    options = OPTIMIZERS.options(name).from_section(config, path="optimizer")
     if overrides:
         options = dataclasses.replace(options, **overrides)
-    optimizer = OPTIMIZERS.get(config.name)(options, lr)
+    optimizer = OPTIMIZERS.get(name)(options, lr)
     clip = ClippingOptions.from_section(config, path="optimizer").grad_clip_norm
     if clip:
         optimizer = optax.chain(optax.clip_by_global_norm(clip), optimizer)

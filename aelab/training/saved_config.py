@@ -33,7 +33,7 @@ import ml_collections
 from absl import logging
 
 from aelab.core.atomic_files import write_text_atomically
-from aelab.training.schedules import build_schedule
+from aelab.training.schedules import build_schedule, schedule_name
 
 CONFIG_FILE = "config.json"
 CHANGES_FILE = "config_changes.jsonl"
@@ -171,7 +171,7 @@ def _warn_if_learning_rate_jumps(saved: dict, config, resume_step: int) -> None:
             resume_step,
             float(before),
             float(after),
-            config.optimizer.get("schedule", "constant"),
+            schedule_name(config.optimizer),
             int(config.train.num_steps),
         )
 

@@ -6,8 +6,16 @@ import optax
 
 from aelab.core.options import NoOptions, Options, option, options_class
 from aelab.core.registry import Registry
+from aelab.core.schema import Selector
 
 SCHEDULES = Registry("learning-rate schedule")
+SCHEDULE_SELECTOR = Selector(
+    "schedule",
+    SCHEDULES,
+    choice="schedule",
+    default="constant",
+    doc="the learning-rate schedule (aelab.training.schedules.SCHEDULES)",
+)
 
 
 @options_class
@@ -143,7 +151,7 @@ def _exponential(
 
 def schedule_name(config) -> str:
     """The schedule a `config.optimizer` section names (default "constant")."""
-    return config.get("schedule", "constant")
+    return SCHEDULE_SELECTOR.value(config)
 
 
 def build_schedule(config, num_steps: int, *, learning_rate=None) -> optax.Schedule:

@@ -26,6 +26,8 @@ from typing import Any, Protocol
 import jax
 from absl import logging
 
+from aelab.core.options import Options, option, options_class
+from aelab.core.plugins import import_modules
 from aelab.core.schema import AnySection
 from aelab.data import load_split
 from aelab.data.pipeline import PipelineOptions
@@ -64,6 +66,19 @@ from aelab.training.validation import check_config, raise_problems
 from aelab.training.workdir_lock import WorkdirLock
 
 
+@options_class
+class EvaluationScheduleOptions(Options):
+    """What every `config.evals` entry may carry besides its evaluator's options: when
+    the loop runs it."""
+
+    every: int = option(
+        0,
+        "also run every this many training steps (a multiple of train.eval_every) and at "
+        "the end of training (0: only in experiments/evaluate.py)",
+        minimum=0,
+    )
+
+
 class EvaluationHook(Protocol):
     """Evaluators that run inside training, supplied by a higher layer.
 
@@ -89,8 +104,7 @@ def unrun_evaluators(config) -> list[str]:
     evals = config.get("evals") or {}
     problems = []
     for name in evals.keys():
-        entry = evals[name]
-        every = entry.get("every", 0) if hasattr(entry, "get") else 0
+        every = EvaluationScheduleOptions.from_section(evals[name], path=f"evals.{name}").every
         if every:
             problems.append(
                 f"config.evals.{name}.every={every} asks for evaluation during training, "
@@ -253,6 +267,7 @@ def train(
     schema = TRAINING_SCHEMA
     if evaluation is not None:
         schema = schema.with_sections(*evaluation.sections)
+    import_modules(config)  # `config.imports`: components that register themselves.
     report, _ = schema.check(config)
     if not report.problems:
         # Joining a multi-process job must come before anything touches the devices,

@@ -29,6 +29,7 @@ from absl import logging
 from flax import nnx
 
 from aelab.core.errors import ConfigError
+from aelab.core.plugins import import_modules
 from aelab.core.schema import ConfigSchema, Report
 from aelab.data.pipeline import PipelineOptions
 from aelab.models import build_model, tiny_setup
@@ -39,8 +40,8 @@ from aelab.training.config_schema import TRAINING_SCHEMA
 from aelab.training.experiment import RunSpec, build_run_spec
 from aelab.training.loop import LoopOptions
 from aelab.training.mesh import MeshOptions
-from aelab.training.optimizers import build_optimizer
-from aelab.training.schedules import build_schedule
+from aelab.training.optimizers import OPTIMIZER_SELECTOR, build_optimizer
+from aelab.training.schedules import build_schedule, schedule_name
 
 
 def _first_line(error: BaseException) -> str:
@@ -168,9 +169,8 @@ def _check_model_and_objective(config, spec: RunSpec, report: Report):
 
 
 def _check_optimizer(config, params, report: Report) -> None:
-    name = config.optimizer.name
-    schedule_name = config.optimizer.get("schedule", "constant")
-    what = f"optimizer {name!r} with schedule {schedule_name!r}"
+    name = OPTIMIZER_SELECTOR.value(config.optimizer)
+    what = f"optimizer {name!r} with schedule {schedule_name(config.optimizer)!r}"
     num_steps = LoopOptions.from_section(config.train, path="train").num_steps
     try:
         optimizer = build_optimizer(config.optimizer, num_steps)
@@ -192,6 +192,7 @@ def check_config(
     config, *, schema: ConfigSchema = TRAINING_SCHEMA, num_devices: int | None = None
 ) -> Report:
     """Every check of the module docstring; returns the problems and warnings."""
+    import_modules(config)  # `config.imports`: components that register themselves.
     report, _ = schema.check(config)
     if report.problems:
         return report

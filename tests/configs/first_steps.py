@@ -7,6 +7,10 @@ of each step and every eval metric at the last step, read back from metrics.json
 
     python tests/configs/first_steps.py --write   # rewrites first_steps.json
     python tests/configs/first_steps.py           # prints the differences
+    python tests/configs/first_steps.py --only quickstart,images:mnist_conv_ae
+
+Configs are named as `tests.conftest.all_config_names` names them: a file's path under
+configs/ without .py, or "<file>:<variant>" for a variant of a file that holds several.
 
 The recorded values are the contract: a refactoring that changes them changed what a
 config computes.
@@ -54,7 +58,7 @@ def read_first_steps(workdir: str) -> dict:
 
 
 def run_first_steps(name: str, train) -> dict:
-    """Trains config `name` (a path under configs/ without .py) with `train(config,
+    """Trains config `name` (as `all_config_names` names it) with `train(config,
     workdir)`; returns what `read_first_steps` reads."""
     from tests.conftest import load_config
 

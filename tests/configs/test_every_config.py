@@ -1,6 +1,7 @@
 """Every config under configs/ builds, and its smoke variant trains and checkpoints."""
 
 import os
+import re
 
 import jax
 import pytest
@@ -11,13 +12,19 @@ from aelab.training.experiment import build_run_spec
 from aelab.training.mesh import make_data_mesh
 from aelab.training.optimizers import build_optimizer
 from aelab.training.state import create_train_state
-from tests.conftest import all_config_names, load_config, needs_local_data
+from tests.conftest import all_config_names, config_module, load_config, needs_local_data
 
 CONFIGS = all_config_names()
 
 
 def test_configs_exist():
-    for name in ["quickstart", "mnist_vae", "mnist_conv_ae", "fashion_mnist_conv_vae"]:
+    for name in [
+        "quickstart",
+        "mnist_dense:vae",
+        "images:mnist_conv_ae",
+        "images:fashion_mnist_conv_vae",
+        "ecg5000_recurrent:lstm_ae",
+    ]:
         assert name in CONFIGS
 
 
@@ -45,20 +52,34 @@ def test_config_builds(name):
 
 @pytest.mark.parametrize("name", CONFIGS)
 def test_config_docstring_gives_command_and_result(name):
-    import importlib.util
-
-    from tests.conftest import CONFIG_DIR
-
-    path = CONFIG_DIR / f"{name}.py"
-    spec = importlib.util.spec_from_file_location("config_module", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    """The docstring gives the config's command and a "Result" for it; in a file that
+    holds several experiments, each variant's command (`--config=configs/<file>.py:<variant>`)
+    and its result, between that command's first appearance and the next variant's."""
+    file, _, variant = name.partition(":")
+    module = config_module(file)
     doc = module.__doc__ or ""
-    assert "experiments/" in doc and f"configs/{name}.py" in doc
-    assert "Result" in doc
+    assert "experiments/train.py" in doc and f"--config=configs/{file}.py" in doc
+    if not variant:
+        assert "Result" in doc
+        return
+    starts = {}
+    for v in module.VARIANTS:
+        command = re.search(rf"--config=configs/{re.escape(file)}\.py:{re.escape(v)}\b", doc)
+        assert command, f"configs/{file}.py's docstring gives no command for variant {v}"
+        starts[v] = command.start()
+    later = [start for start in starts.values() if start > starts[variant]]
+    assert "Result" in doc[starts[variant] : min(later, default=len(doc))]
 
 
-@pytest.mark.parametrize("name", CONFIGS)
+# The default tier trains the smoke variant of one config per kind of data and model
+# family; the slow tier trains every one.
+QUICK_SMOKE = ("quickstart", "mnist_dense:vae", "ecg5000_recurrent:lstm_ae", "mnist_denoising_ae")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [n if n in QUICK_SMOKE else pytest.param(n, marks=pytest.mark.slow) for n in CONFIGS],
+)
 def test_smoke_variant_trains_and_checkpoints(name, tmp_path):
     config = load_config(name, "smoke")
     if needs_local_data(config) and not os.environ.get("AELAB_DATA_DIR"):

@@ -12,9 +12,13 @@ from tests.configs.first_steps import GOLDEN, run_first_steps
 from tests.conftest import all_config_names, load_config, needs_local_data
 
 RECORDED = json.loads(GOLDEN.read_text())
-# A quick sample for the default tier: the embedded data, a dense VAE and a conv AE on
-# MNIST, a recurrent model on ECG5000; the slow tier checks every config.
-QUICK = ("quickstart", "mnist_vae", "mnist_conv_ae", "ecg5000_lstm_ae")
+# A quick sample for the default tier: the embedded data, a dense VAE on MNIST and a
+# recurrent model on ECG5000; the slow tier checks every config.
+QUICK = (
+    "quickstart",
+    "mnist_dense:vae",
+    "ecg5000_recurrent:lstm_ae",
+)
 
 
 def test_every_config_has_recorded_first_steps():

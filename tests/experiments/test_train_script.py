@@ -55,7 +55,7 @@ def test_corrupt_data_file_is_named_before_training_starts(tmp_path, damage, mes
     damage(bad_file)
     result = _train(
         tmp_path,
-        "--config=configs/mnist_vae.py:smoke",
+        "--config=configs/mnist_dense.py:vae,smoke",
         f"--config.data.data_dir={tmp_path / 'data'}",
         "--config.mesh.num_devices=1",
         "--config.data.batch_size=8",
@@ -83,4 +83,56 @@ def test_misspelled_override_is_one_line_without_traceback(tmp_path):
     assert result.returncode == 1
     assert "--config.train.lerning_rate" in result.stderr and "lerning_rate" in result.stderr
     assert "Traceback" not in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    "flag, message",
+    [
+        (
+            "--config.train.compute_dtype=float8",
+            "config.train.compute_dtype='float8' is not valid: did you mean 'float32'? It must "
+            "be one of 'float32', 'bfloat16'.",
+        ),
+        (
+            "--config.data.device_resident=sometimes",
+            "config.data.device_resident='sometimes' is not valid: must be one of 'auto', "
+            "'always', 'never'.",
+        ),
+        (
+            "--config.mesh.param_sharding=zero3",
+            "config.mesh.param_sharding='zero3' is not valid: must be one of 'replicated', 'fsdp'.",
+        ),
+        (
+            "--config.data.corruption.name=blur",
+            "config.data.corruption.name='blur' is not valid: Unknown corruption 'blur'; "
+            "Valid corruption names: gaussian_noise, masking, none, salt_and_pepper.",
+        ),
+    ],
+)
+def test_bad_enum_values_are_one_config_error_line_and_nothing_is_written(tmp_path, flag, message):
+    result = _train(tmp_path, "--config=configs/quickstart.py:smoke", flag)
+    assert result.returncode == 1, result.stderr[-3000:]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("E")]
+    assert len(errors) == 1 and errors[0].endswith(message), result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "run").exists()  # no config.json, no lock, no checkpoints
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ("configs/missing.py", "FATAL: Config file configs/missing.py does not exist"),
+        ("{broken}", "failed to load: NameError: name 'undefined_name' is not defined."),
+        ("configs/quickstart.py:fast", "get_config('fast') failed: ValueError: Unknown config "),
+    ],
+)
+def test_a_missing_or_broken_config_file_is_one_line(tmp_path, config, message):
+    broken = tmp_path / "broken.py"
+    broken.write_text("undefined_name\n")
+    result = _train(tmp_path, f"--config={config.format(broken=broken)}")
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert message in result.stderr, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert not (tmp_path / "run").exists()

@@ -121,6 +121,7 @@ def test_unknown_transposed_conv_method_lists_the_valid_ones():
         StrideTwoConvTranspose(3, 5, 3, method="pixelshuffle", rngs=nnx.Rngs(0))
 
 
+@pytest.mark.slow
 def test_subpixel_conv_model_is_the_transpose_model():
     """Same parameters from the same seed, same function: checkpoints are interchangeable."""
     config, shape, _ = tiny_setup("conv_ae")

@@ -1,15 +1,20 @@
 """A vmapped population equals the same members trained one by one."""
 
+import json
 import os
+import signal
 
 import jax
 import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
+from aelab.config import ConfigError
 from aelab.evaluation import train_and_evaluate
 from aelab.sweeps import SweepRun, print_report, run_sweep
 from aelab.sweeps.population import check_vmappable, member_config, train_population
+from aelab.training import TrainingPreempted, WorkdirLockedError
+from aelab.training.workdir_lock import WorkdirLock
 from tests.conftest import load_config
 from tests.sweeps.conftest import write_sweep_file
 
@@ -97,6 +102,7 @@ def test_fields_that_change_the_program_are_refused():
         check_vmappable(["optimizer.weight_decay"], config)
 
 
+@pytest.mark.slow
 def test_population_sweep_fills_the_results_table(tmp_path):
     spec = write_sweep_file(
         tmp_path,
@@ -119,3 +125,77 @@ def test_population_sweep_fills_the_results_table(tmp_path):
     assert os.path.isfile(os.path.join(rows[2]["workdir"], "metrics.jsonl"))
     # Rerun alone, the best member needs the population's data order.
     assert "--config.data.seed=0 " in report["command"]
+
+
+# ----------------------------------------------- through the loop core: lock, signals
+
+
+def _longer_config():
+    config = _base_config()
+    config.train.num_steps = 8
+    config.train.eval_every = 2
+    config.train.checkpoint_every = 4
+    return config
+
+
+def test_population_validates_before_writing_and_refuses_what_it_cannot_honour(tmp_path):
+    workdir = tmp_path / "population"
+    cases = [
+        (lambda c: setattr(c.train, "early_stopping_patience", 2), "cannot stop one at a time"),
+        (lambda c: c.evals.reconstruction.update({"every": 6}), "does not run evaluators"),
+        (lambda c: setattr(c.train, "compute_dtype", "float8"), "compute_dtype='float8'"),
+    ]
+    for change, message in cases:
+        config = _base_config()
+        change(config)
+        with pytest.raises(ConfigError, match=message):
+            train_population(config, MEMBERS, str(workdir))
+    bad_member = [dict(MEMBERS[0]), {**MEMBERS[1], "optimizer.learning_rate": -1.0}]
+    with pytest.raises(ConfigError, match=r"member .*learning_rate=-1.0 is not valid"):
+        train_population(_base_config(), bad_member, str(workdir))
+    with pytest.raises(ConfigError, match=r"model\.latent_dim"):
+        train_population(
+            _base_config(), [{"model.latent_dim": 2}, {"model.latent_dim": 3}], str(workdir)
+        )
+    assert not workdir.exists()
+
+
+def test_population_holds_the_work_directory_lock(tmp_path):
+    workdir = tmp_path / "population"
+    with WorkdirLock(str(workdir)), pytest.raises(WorkdirLockedError):
+        train_population(_base_config(), MEMBERS, str(workdir))
+
+
+@pytest.mark.slow
+def test_sigterm_checkpoints_the_population_and_the_rerun_ends_as_an_uninterrupted_one(
+    tmp_path,
+):
+    straight = tmp_path / "straight"
+    train_population(_longer_config(), MEMBERS, str(straight), strategy="vmap")
+
+    def stop_at_step_2(step, metrics):
+        if step == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    interrupted = tmp_path / "interrupted"
+    with pytest.raises(TrainingPreempted) as stop:
+        train_population(
+            _longer_config(),
+            MEMBERS,
+            str(interrupted),
+            strategy="vmap",
+            on_evaluation=stop_at_step_2,
+        )
+    assert stop.value.step == 4  # steps come two per call: saved after steps 3-4
+    results = train_population(_longer_config(), MEMBERS, str(interrupted), strategy="vmap")
+    assert [r.steps for r in results] == [8, 8]
+    a = _params(str(straight / "checkpoints"), 8)
+    b = _params(str(interrupted / "checkpoints"), 8)
+    jax.tree.map(np.testing.assert_array_equal, a, b)
+    # The members' logs have each step once, as the straight run's.
+    for i in range(len(MEMBERS)):
+        straight_log = (straight / "members" / f"member_{i:02d}" / "metrics.jsonl").read_text()
+        resumed_log = (interrupted / "members" / f"member_{i:02d}" / "metrics.jsonl").read_text()
+        assert [json.loads(x)["step"] for x in resumed_log.splitlines()] == [
+            json.loads(x)["step"] for x in straight_log.splitlines()
+        ]

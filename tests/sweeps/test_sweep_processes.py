@@ -88,6 +88,7 @@ def _check_retried_once_and_complete(study, num_trials, last_step):
     assert killed[1].user_attrs["steps"] == last_step
 
 
+@pytest.mark.slow
 def test_quickstart_sweep_two_workers_killed_worker_rerun_and_report(tmp_path):
     """configs/sweeps/quickstart.py:smoke (6 trials, 30 steps) with 2 workers on SQLite."""
     sweep_dir = tmp_path / "sweep"

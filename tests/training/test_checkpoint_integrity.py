@@ -248,6 +248,7 @@ def pickle_audit() -> PickleAudit:
     return PickleAudit()
 
 
+@pytest.mark.slow
 def test_garbled_checkpoint_of_a_run_resumes_from_the_previous_one(
     tmp_path, tiny_config, caplog, monkeypatch
 ):

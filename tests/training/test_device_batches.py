@@ -74,6 +74,7 @@ def _final_params(workdir):
     return step, restored["state"]["params"]
 
 
+@pytest.mark.slow
 def test_training_on_device_batches_matches_grain_and_resumes_across_sources(tmp_path, tiny_config):
     config = tiny_config
     config.data.binarize = "dynamic"

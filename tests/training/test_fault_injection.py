@@ -86,6 +86,7 @@ def _preempt(workdir, log_path, compilation_cache, signum) -> None:
     assert "Traceback" not in output
 
 
+@pytest.mark.slow
 def test_sigterm_then_three_random_kills_resume_bit_identical(
     tmp_path, reference, compilation_cache, record_property
 ):

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 WORKER = pathlib.Path(__file__).with_name("multiprocess_worker.py")
 REPO = WORKER.parents[2]
@@ -43,6 +44,7 @@ def _wait(process) -> None:
     assert process.returncode == 0, f"worker failed:\n{output[-3000:]}"
 
 
+@pytest.mark.slow
 def test_two_processes_train_like_one(tmp_path):
     port = _free_port()
     outs = [tmp_path / f"process_{i}.npz" for i in range(2)]

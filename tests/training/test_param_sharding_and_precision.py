@@ -79,6 +79,7 @@ def test_fsdp_step_matches_replicated_and_shards_the_state(config):
     assert any(not leaf.sharding.is_fully_replicated for leaf in mu)
 
 
+@pytest.mark.slow
 def test_fsdp_run_resumes_exactly(tmp_path, config):
     config.mesh.num_devices = 8
     config.mesh.param_sharding = "fsdp"

@@ -30,7 +30,7 @@ def _logged(workdir, after_step):
     ]
 
 
-@pytest.mark.parametrize("steps_per_call", [1, 2])
+@pytest.mark.parametrize("steps_per_call", [1, pytest.param(2, marks=pytest.mark.slow)])
 def test_interrupted_run_matches_uninterrupted(tmp_path, tiny_config, steps_per_call):
     config = tiny_config
     config.train.steps_per_call = steps_per_call

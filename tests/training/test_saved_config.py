@@ -72,7 +72,7 @@ def test_continuation_fields_change_without_asking(started, caplog):
 
 
 def test_stretching_a_cosine_schedule_warns_that_the_rate_changes(tmp_path, caplog):
-    config = load_config("mnist_vae")  # cosine decay over num_steps
+    config = load_config("mnist_dense:vae")  # cosine decay over num_steps
     reconcile_saved_config(config, str(tmp_path), resume_step=None)
     config.train.num_steps *= 2
     with caplog.at_level(logging.WARNING):

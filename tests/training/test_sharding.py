@@ -41,11 +41,13 @@ def _run_steps(config, num_devices, num_calls=2):
     "model, fields, optimizer",
     [
         ("dense_vae", {}, "adam"),
-        ("conv_ae", {}, "adam"),
+        pytest.param("conv_ae", {}, "adam", marks=pytest.mark.slow),
         # Batch statistics and dropout masks must be those of the global batch. SGD:
         # biases feeding a batch norm have zero gradients up to rounding, whose sign
         # Adam turns into a full step, so 1 and 8 devices would differ by ~lr there.
-        ("resnet_ae", {"norm": "batch", "dropout_rate": 0.2}, "sgd"),
+        pytest.param(
+            "resnet_ae", {"norm": "batch", "dropout_rate": 0.2}, "sgd", marks=pytest.mark.slow
+        ),
         # EMA codebook updates (non-parameter state) must count the global batch.
         ("dense_vqvae", {"latent_dim": 8, "code_dim": 2, "codebook_size": 8}, "adam"),
     ],

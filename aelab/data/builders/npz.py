@@ -1,0 +1,172 @@
+"""Any user `.npz` file of one array per split: its validated config and its builder."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+from aelab.data import readers
+from aelab.data.builders.features import array_feature
+from aelab.data.errors import DataError
+
+
+@dataclasses.dataclass(eq=False)
+class NpzConfig(tfds.core.BuilderConfig):
+    """Describes one user `.npz` file; build it with `npz_config(path)`.
+
+    Attributes:
+      path: the file.
+      input_key: the feature name of the inputs ("image", "series", "inputs", ...).
+      input_shape: per-example shape of the inputs, as stored.
+      input_dtype: NumPy dtype name of the inputs (bool is stored as uint8).
+      splits: the splits the file holds, e.g. ("train", "test").
+      labelled: whether every split has `<split>_labels`.
+    """
+
+    path: str = ""
+    input_key: str = "image"
+    input_shape: tuple[int, ...] = ()
+    input_dtype: str = "float32"
+    splits: tuple[str, ...] = ()
+    labelled: bool = False
+
+
+NPZ_SPLITS = ("train", "validation", "test")
+_REQUIRED_NPZ_SPLITS = ("train", "test")
+
+
+def npz_config(path: str | os.PathLike, input_key: str = "image") -> NpzConfig:
+    """Validates a user `.npz` file and returns the config that names its prepared data.
+
+    The file holds one array per split, `train` and `test` (required) and `validation`
+    (optional), each `[N, ...]` with the same per-example shape and dtype, and optionally
+    integer class labels `<split>_labels` `[N]` (for every split or for none). The
+    config name is the file's stem plus a hash of its bytes and `input_key`, so an
+    edited file is prepared again and an unchanged one (even moved) is not.
+
+    Raises:
+      DataError: missing or corrupt file, unexpected keys, or inconsistent arrays.
+    """
+    path = Path(path).expanduser().resolve()
+    headers = readers.read_npz_headers(path)
+    allowed = set(NPZ_SPLITS) | {f"{split}_labels" for split in NPZ_SPLITS}
+    unexpected = sorted(set(headers) - allowed)
+    missing = [split for split in _REQUIRED_NPZ_SPLITS if split not in headers]
+    if unexpected or missing:
+        raise DataError(
+            f".npz file {path} holds arrays {sorted(headers)}; expected 'train' and 'test', "
+            "optionally 'validation', and optionally '<split>_labels' for each split"
+            + (f" (missing: {missing})" if missing else "")
+            + (f" (unexpected: {unexpected})" if unexpected else "")
+            + "."
+        )
+    splits = tuple(split for split in NPZ_SPLITS if split in headers)
+    shape, dtype = headers["train"]
+    for split in splits:
+        split_shape, split_dtype = headers[split]
+        if len(split_shape) < 1 or split_shape[1:] != shape[1:] or split_dtype != dtype:
+            raise DataError(
+                f".npz file {path}: '{split}' is {split_dtype} {split_shape} but 'train' is "
+                f"{dtype} {shape}; every split needs the same per-example shape and dtype."
+            )
+    if dtype.kind not in "buif":
+        raise DataError(f".npz file {path}: inputs have dtype {dtype}; expected numbers.")
+    labelled_splits = [split for split in splits if f"{split}_labels" in headers]
+    if labelled_splits and len(labelled_splits) != len(splits):
+        raise DataError(
+            f".npz file {path}: only {labelled_splits} have '<split>_labels'; give labels "
+            f"for every split {list(splits)} or for none."
+        )
+    for split in labelled_splits:
+        label_shape, label_dtype = headers[f"{split}_labels"]
+        if label_shape != headers[split][0][:1] or label_dtype.kind not in "iu":
+            raise DataError(
+                f".npz file {path}: '{split}_labels' is {label_dtype} {label_shape}; expected "
+                f"integers of shape ({headers[split][0][0]},)."
+            )
+    digest = hashlib.sha256(input_key.encode())
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    stem = re.sub(r"[^a-zA-Z0-9_]+", "_", path.name.removesuffix(".npz")).strip("_") or "data"
+    return NpzConfig(
+        name=f"{stem}_{digest.hexdigest()[:16]}",
+        description=f"Arrays from {path}.",
+        path=os.fspath(path),
+        input_key=input_key,
+        input_shape=tuple(shape[1:]),
+        input_dtype="uint8" if dtype == np.bool_ else dtype.name,
+        splits=splits,
+        labelled=bool(labelled_splits),
+    )
+
+
+class AelabNpz(tfds.core.GeneratorBasedBuilder):
+    """Any `.npz` file of one array per split; see `npz_config` for the layout.
+
+    Features: `<config.input_key>` (per-example shape and dtype as stored; bool becomes
+    uint8) and, when the file has labels, `label` int64. `metadata['value_max']` is the
+    largest input value for integer or bool inputs and None for floats (taken as already
+    scaled); `metadata['num_classes']` is the largest label + 1, or None.
+    """
+
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES: ClassVar[dict[str, str]] = {"1.0.0": "First version."}
+    MANUAL_DOWNLOAD_INSTRUCTIONS = "Give the .npz file's path in the builder config."
+
+    def _info(self) -> tfds.core.DatasetInfo:
+        config = self.builder_config
+        if config is None:
+            raise DataError("AelabNpz needs a config: AelabNpz(config=npz_config(path), ...).")
+        features = {
+            config.input_key: array_feature(config.input_shape, np.dtype(config.input_dtype))
+        }
+        if config.labelled:
+            features["label"] = tfds.features.Tensor(shape=(), dtype=np.int64)
+        return tfds.core.DatasetInfo(
+            builder=self,
+            description=self.__doc__,
+            features=tfds.features.FeaturesDict(features),
+            metadata=tfds.core.MetadataDict(value_max=None, num_classes=None),
+        )
+
+    def _split_generators(self, dl_manager: tfds.download.DownloadManager) -> dict[str, Any]:
+        del dl_manager  # The config names the one file.
+        config = self.builder_config
+        arrays = readers.read_npz(config.path)
+        inputs = {split: arrays[split] for split in config.splits}
+        if np.dtype(config.input_dtype).kind in "iu":
+            self.info.metadata["value_max"] = float(
+                max(array.max(initial=0) for array in inputs.values())
+            )
+        if config.labelled:
+            labels = {split: arrays[f"{split}_labels"].astype(np.int64) for split in config.splits}
+            lowest = min(split_labels.min(initial=0) for split_labels in labels.values())
+            if lowest < 0:
+                raise DataError(f".npz file {config.path} holds negative labels.")
+            highest = max(split_labels.max(initial=0) for split_labels in labels.values())
+            self.info.metadata["num_classes"] = int(highest) + 1
+        else:
+            labels = dict.fromkeys(config.splits)
+        return {
+            split: self._generate_examples(inputs[split], labels[split]) for split in config.splits
+        }
+
+    def _generate_examples(
+        self, inputs: np.ndarray, labels: np.ndarray | None
+    ) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+        key = self.builder_config.input_key
+        inputs = inputs.astype(self.builder_config.input_dtype, copy=False)
+        for index in range(len(inputs)):
+            example = {key: inputs[index]}
+            if labels is not None:
+                example["label"] = labels[index]
+            yield index, example
