@@ -116,6 +116,9 @@ SETUPS = {
             "objective.num_samples": 5,
             "optimizer.eps": 1e-4,  # as in the paper
             "train.num_steps": 50_000,
+            # The data set's own 10,000 validation images select the checkpoint.
+            "data.validation_split": "validation",
+            "data.validation_fraction": 0.0,
         },
     ),
     "sparse_ae": (
@@ -163,6 +166,9 @@ SETUPS = {
             "objective.num_samples": 5,
             "optimizer.eps": 1e-4,  # as in the paper
             "train.num_steps": 50_000,
+            # The data set's own 10,000 validation images select the checkpoint.
+            "data.validation_split": "validation",
+            "data.validation_fraction": 0.0,
         },
     ),
 }

@@ -99,5 +99,28 @@ def needs_local_data(config) -> bool:
     return config.data.name != "digits"
 
 
+def missing_local_data(config) -> str | None:
+    """Why the data files of `config` are not here (None when they are): AELAB_DATA_DIR
+    is unset, or a UCR data set's folder is not in it (the UCR sets are not in the
+    shared data folder CI has)."""
+    if not needs_local_data(config):
+        return None
+    root = os.environ.get("AELAB_DATA_DIR")
+    if not root:
+        return "AELAB_DATA_DIR is not set: this config reads local data files"
+    name = config.data.name
+    if name.startswith("ucr:") and not (pathlib.Path(root) / "ucr" / name[4:]).is_dir():
+        return f"the UCR data set {name[4:]} is not in {root}/ucr/"
+    return None
+
+
+def skip_without_metadata(config) -> None:
+    """Skips a test that reads `config`'s data set metadata when the data set keeps it in
+    its files and they are not here (UCR sets; MNIST and the others know theirs)."""
+    why = missing_local_data(config)
+    if why is not None and config.data.name.startswith("ucr:"):
+        pytest.skip(why)
+
+
 def pytest_report_header(config):
     return f"jax {jax.__version__}, {jax.device_count()} devices ({jax.default_backend()})"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from aelab.config import CONFIG_SCHEMA, ConfigError, validate_config
 from aelab.evaluation import train_and_evaluate
-from tests.conftest import all_config_names, load_config
+from tests.conftest import all_config_names, load_config, skip_without_metadata
 from tests.option_strategies import declared_options, example_value, invalid_values
 
 
@@ -42,7 +42,9 @@ def set_field(config, path: str, value) -> None:
 @pytest.mark.parametrize("name", all_config_names())
 @pytest.mark.parametrize("variant", [None, "smoke"])
 def test_every_config_is_valid(name, variant):
-    validate_config(load_config(name, variant))
+    config = load_config(name, variant)
+    skip_without_metadata(config)
+    validate_config(config)
 
 
 @pytest.mark.parametrize(

@@ -226,6 +226,9 @@ class OptionField:
         if kind.base is tuple:
             text = f"a tuple of {_PLURAL_NAMES[kind.item]}"
             text += f" {bounds}" if bounds else ""
+            choices = spec.valid_choices()
+            if choices:
+                text += f", each one of {', '.join(map(repr, choices))}"
             if spec.min_length:
                 text += f" with at least {spec.min_length} item" + (
                     "s" if spec.min_length > 1 else ""

@@ -40,7 +40,19 @@ class PipelineOptions(Options):
     train_split: str = option(
         "train", "the split trained on (TFDS syntax: 'train', 'train[:90%]', 'train+test')"
     )
-    eval_split: str = option("test", "the split evaluated on")
+    eval_split: str = option("test", "the split evaluators report on (the test split)")
+    validation_fraction: float = option(
+        0.1,
+        "fraction of train_split held out (a fixed random subset) to select models on: "
+        "the loop evaluates on it (best checkpoint, early stopping); 0: no validation",
+        minimum=0.0,
+        below=1.0,
+    )
+    validation_split: str | None = option(
+        None,
+        "a validation split of the data set to select models on instead of carving one "
+        "(e.g. 'validation' of binarized_mnist; then validation_fraction must be 0)",
+    )
     batch_size: int = option(
         128, "the global training batch, split over all devices and processes", minimum=1
     )
@@ -62,6 +74,16 @@ class PipelineOptions(Options):
         minimum=0,
         maximum=2**63 - 1,
     )
+
+    def check(self):
+        if self.validation_split is not None and self.validation_fraction > 0:
+            yield (
+                "validation_fraction",
+                (
+                    f"must be 0 when config.data.validation_split={self.validation_split!r} "
+                    "names the validation split"
+                ),
+            )
 
 
 def select_labels(source, labels) -> np.ndarray:

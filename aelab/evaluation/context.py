@@ -16,6 +16,7 @@ import numpy as np
 
 from aelab.data import load_split
 from aelab.data.pipeline import PipelineOptions, ProcessSlice, eval_batches
+from aelab.data.run_splits import has_validation, run_splits
 from aelab.evaluation.loading import TrainedRun
 from aelab.evaluation.model_calls import ModelCalls
 from aelab.training.seeds import data_seed
@@ -46,11 +47,10 @@ class SplitData:
 
 
 def load_split_arrays(
-    config, spec, split: str, *, labels=None, max_examples: int | None = None
+    config, spec, source, *, labels=None, max_examples: int | None = None
 ) -> SplitData:
-    """Every example of `split` (only those with a label in `labels`, at most
+    """Every example of a record `source` (only those with a label in `labels`, at most
     `max_examples`) as arrays, transformed like the evaluation batches of training."""
-    source, _ = load_split(config.data, split)
     inputs, targets = [], []
     for batch in eval_batches(
         source,
@@ -121,23 +121,47 @@ class EvalContext:
         labels=None,
         max_examples: int | None = None,
     ) -> SplitData:
-        """The run's evaluation ("eval") or training ("train") split as arrays.
+        """One of the run's splits as arrays.
 
         Args:
-          which: "eval" (config.data.eval_split) or "train" (config.data.train_split).
+          which: "eval" (config.data.eval_split: what results are reported on), "train"
+            (what the run trained on: train_split without its validation part) or
+            "validation" (what settings are chosen on: never the test split; see
+            `aelab.data.run_splits`).
           labels: keep only examples with these labels; None keeps all.
           max_examples: the first this many (after label selection); None: all.
         """
-        names = {"eval": self.pipeline.eval_split, "train": self.pipeline.train_split}
-        if which not in names:
-            raise ValueError(f"split {which!r} is not valid; choose eval or train.")
+        if which not in ("eval", "train", "validation"):
+            raise ValueError(f"split {which!r} is not valid; choose eval, train or validation.")
         labels = None if labels is None else tuple(int(label) for label in labels)
-        key = (names[which], labels, max_examples)
+        key = (which, labels, max_examples)
         if key not in self._splits:
             self._splits[key] = load_split_arrays(
-                self.config, self.spec, names[which], labels=labels, max_examples=max_examples
+                self.config,
+                self.spec,
+                self._source(which),
+                labels=labels,
+                max_examples=max_examples,
             )
         return self._splits[key]
+
+    def _source(self, which: str):
+        if which == "eval":
+            return load_split(self.config.data, self.pipeline.eval_split)[0]
+        splits = run_splits(self.config.data)
+        if which == "train":
+            return splits.train
+        if not splits.has_validation:
+            raise ValueError(
+                "This run has no validation split to choose settings on: train it with "
+                "config.data.validation_fraction > 0 (or validation_split)."
+            )
+        return splits.selection
+
+    @property
+    def has_validation(self) -> bool:
+        """Whether the run has a validation split (`split("validation")`)."""
+        return has_validation(self.config.data)
 
     @property
     def pipeline(self) -> PipelineOptions:

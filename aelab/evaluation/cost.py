@@ -8,8 +8,8 @@ import os
 import numpy as np
 
 from aelab.core.options import options_class
-from aelab.data import load_split
 from aelab.data.pipeline import PipelineOptions, select_labels
+from aelab.data.run_splits import run_splits
 from aelab.evaluation.registry import Evaluator, register_evaluator
 from aelab.training.metric_writer import read_metrics
 from aelab.training.state import parameter_count
@@ -18,8 +18,7 @@ from aelab.training.state import parameter_count
 def train_examples(config) -> int:
     """The number of training examples the run drew from (after label selection)."""
     pipeline = PipelineOptions.from_section(config.data, path="data")
-    source, _ = load_split(config.data, pipeline.train_split)
-    return len(select_labels(source, pipeline.train_labels))
+    return len(select_labels(run_splits(config.data).train, pipeline.train_labels))
 
 
 @register_evaluator("cost")

@@ -1,4 +1,5 @@
-"""Ranking metrics of anomaly scores: AUROC and average precision (NumPy).
+"""Ranking metrics of anomaly scores: AUROC and average precision (scikit-learn's), with
+clear errors for inputs they cannot rank.
 
 Both take scores [n] (higher = more anomalous) and positives [n] (True for anomalies).
 """
@@ -6,7 +7,7 @@ Both take scores [n] (higher = more anomalous) and positives [n] (True for anoma
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import rankdata
+from sklearn.metrics import average_precision_score, roc_auc_score
 
 
 def _check(scores: np.ndarray, positives: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -23,25 +24,13 @@ def _check(scores: np.ndarray, positives: np.ndarray) -> tuple[np.ndarray, np.nd
 
 def auroc(scores: np.ndarray, positives: np.ndarray) -> float:
     """Area under the ROC curve: the probability that a random positive scores above a
-    random negative, ties counting one half (the Mann-Whitney U statistic / n+ n-)."""
+    random negative, ties counting one half."""
     scores, positives = _check(scores, positives)
-    ranks = rankdata(scores)  # average ranks for ties
-    num_pos = positives.sum()
-    num_neg = len(scores) - num_pos
-    u = ranks[positives].sum() - num_pos * (num_pos + 1) / 2
-    return float(u / (num_pos * num_neg))
+    return float(roc_auc_score(positives, scores))
 
 
 def average_precision(scores: np.ndarray, positives: np.ndarray) -> float:
-    """Sum over score thresholds (high to low) of precision times the recall gained:
-    AP = sum_n (R_n - R_{n-1}) P_n, with tied scores forming one threshold."""
+    """Average precision: sum over score thresholds of precision times the recall gained
+    (tied scores form one threshold)."""
     scores, positives = _check(scores, positives)
-    order = np.argsort(-scores, kind="stable")
-    sorted_scores, hits = scores[order], positives[order]
-    true_pos = np.cumsum(hits)
-    last_of_each_score = np.r_[np.flatnonzero(np.diff(sorted_scores)), len(scores) - 1]
-    true_pos = true_pos[last_of_each_score]
-    predicted = last_of_each_score + 1
-    precision = true_pos / predicted
-    recall = true_pos / true_pos[-1]
-    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+    return float(average_precision_score(positives, scores))

@@ -42,8 +42,7 @@ from jax.sharding import PartitionSpec as P
 
 from aelab.core.errors import ConfigError
 from aelab.core.schema import Report
-from aelab.data import load_split
-from aelab.data.pipeline import PipelineOptions
+from aelab.data.run_splits import run_splits
 from aelab.evaluation.config_schema import CONFIG_SCHEMA
 from aelab.sweeps.population_fields import (
     VMAPPABLE_FIELDS,
@@ -164,9 +163,7 @@ class Population:
         self.config, self.spec, self.mesh = config, spec, mesh
         self.num_members = len(members)
         loop = LoopOptions.from_section(config.train, path="train")
-        pipeline = PipelineOptions.from_section(config.data, path="data")
-        train_source, _ = load_split(config.data, pipeline.train_split)
-        self.eval_source, _ = load_split(config.data, pipeline.eval_split)
+        self.splits = run_splits(config.data)
         sharding_fn = state_sharding_fn(config.mesh)
         self.graphdef, stacked = init_population(
             config,
@@ -199,7 +196,12 @@ class Population:
             [jax.random.PRNGKey(int(member_config(config, v).seed) + 1) for v in members]
         )
         self.batches = make_train_batches(
-            config, spec.transform, spec.example_shape, train_source, mesh, seed=data_seed(config)
+            config,
+            spec.transform,
+            spec.example_shape,
+            self.splits.train,
+            mesh,
+            seed=data_seed(config),
         )
         self.strategy = strategy
         self.trainer: PopulationTrainer | None = None
@@ -254,7 +256,7 @@ class Population:
             lambda batch, index: self._eval_step(
                 states, self.hparams, vmapped_fold(self._eval_keys, index), batch
             ),
-            evaluation_batches(self.config, self.spec, self.eval_source),
+            evaluation_batches(self.config, self.spec, self.splits),
             self.mesh,
         )
         return [

@@ -56,6 +56,12 @@ class LoopOptions(Options):
     eval_examples: int | None = option(
         None, "evaluate on the first this many examples (None: the whole eval split)", minimum=1
     )
+    time_limit_minutes: float | None = option(
+        None,
+        "end the run (log, evaluate, checkpoint, as at the last step) once its training "
+        "time passes this many minutes (None: no limit)",
+        above=0.0,
+    )
 
 
 class TrainCallback:
@@ -220,6 +226,7 @@ class LoopCore:
         self.on_checkpoint = list(on_checkpoint)
         self.train_seconds = 0.0
         self.step = 0
+        self.stopped_by_time = False
         self._last_checkpoint: int | None = None
 
     def restore(self) -> int | None:
@@ -243,6 +250,11 @@ class LoopCore:
             "members": [member.state_dict() for member in self.members],
             "train_seconds": self.train_seconds,
         }
+
+    def _time_used_up(self) -> bool:
+        """Whether a resumed run had already reached its time limit."""
+        limit = self.loop.time_limit_minutes
+        return limit is not None and self.train_seconds >= 60.0 * limit
 
     def _next_event(self) -> int:
         loop = self.loop
@@ -327,12 +339,16 @@ class LoopCore:
         stopped_early = False
         call_start = time.perf_counter()
         try:
-            while self.step < loop.num_steps:
+            while self.step < loop.num_steps and not self._time_used_up():
                 k = min(loop.steps_per_call, self._next_event() - self.step)
                 pending.append((self.step, self.trainee.train(k)))
                 self.step += k
 
-                is_last = self.step == loop.num_steps
+                out_of_time = loop.time_limit_minutes is not None and (
+                    self.train_seconds + time.perf_counter() - call_start
+                    >= 60.0 * loop.time_limit_minutes
+                )
+                is_last = self.step == loop.num_steps or out_of_time
                 do_log = _every(loop.log_every, self.step) or is_last
                 do_checkpoint = _every(loop.checkpoint_every, self.step) or is_last
                 do_eval = _every(loop.eval_every, self.step) or do_checkpoint
@@ -364,6 +380,15 @@ class LoopCore:
                 if do_eval:
                     for hook in self.on_evaluation:
                         hook(self.step, results)
+                if out_of_time:
+                    self.stopped_by_time = True
+                    logging.info(
+                        "Time limit: %.1f minutes of training reached at step %d of %d.",
+                        loop.time_limit_minutes,
+                        self.step,
+                        loop.num_steps,
+                    )
+                    break
                 if stopped_early:
                     tracker = self.members[0].early_stopping
                     logging.info(

@@ -13,23 +13,25 @@ import numpy as np
 from jax.sharding import Mesh
 
 from aelab.data.pipeline import PipelineOptions, ProcessSlice, eval_batches, to_global_arrays
+from aelab.data.run_splits import RunSplits
 from aelab.training.experiment import RunSpec
 from aelab.training.loop import LoopOptions
 from aelab.training.mesh import batch_sharding
 from aelab.training.seeds import data_seed
 
 
-def evaluation_batches(config, spec: RunSpec, source) -> Iterator[dict[str, np.ndarray]]:
-    """This process's rows of the evaluation split's global batches, as the loop
-    evaluates them (labels `config.data.eval_labels`, at most `train.eval_examples`)."""
+def evaluation_batches(config, spec: RunSpec, splits: RunSplits) -> Iterator[dict[str, np.ndarray]]:
+    """This process's rows of the global batches of the split the loop evaluates on (the
+    validation split, or without one the evaluation split; `aelab.data.run_splits`), at
+    most `train.eval_examples` of them."""
     pipeline = PipelineOptions.from_section(config.data, path="data")
     loop = LoopOptions.from_section(config.train, path="train")
     return eval_batches(
-        source,
+        splits.selection,
         spec.transform,
         ProcessSlice.current(pipeline.eval_batch_size or pipeline.batch_size),
         seed=data_seed(config),
-        labels=pipeline.eval_labels,
+        labels=splits.selection_labels,
         max_examples=loop.eval_examples,
     )
 

@@ -29,8 +29,7 @@ from absl import logging
 from aelab.core.options import Options, option, options_class
 from aelab.core.plugins import import_modules
 from aelab.core.schema import AnySection
-from aelab.data import load_split
-from aelab.data.pipeline import PipelineOptions
+from aelab.data.run_splits import has_validation, run_splits
 from aelab.training.batches import make_train_batches
 from aelab.training.checkpointing import (
     Checkpointer,
@@ -127,8 +126,7 @@ class SingleRun:
         mesh_options = MeshOptions.from_section(config.mesh, path="mesh")
         self.mesh = mesh = make_data_mesh(mesh_options.num_devices)
         self.seed = SeedOptions.from_section(config).seed
-        train_source, _ = load_split(config.data, self._pipeline.train_split)
-        self.eval_source, _ = load_split(config.data, self._pipeline.eval_split)
+        self.splits = run_splits(config.data)
 
         optimizer = build_optimizer(config.optimizer, loop.num_steps)
         self.graphdef, self._state, self.shardings = create_train_state(
@@ -162,15 +160,16 @@ class SingleRun:
             out_shardings=replicated(mesh),
         )
         self.batches = make_train_batches(
-            config, spec.transform, spec.example_shape, train_source, mesh, seed=data_seed(config)
+            config,
+            spec.transform,
+            spec.example_shape,
+            self.splits.train,
+            mesh,
+            seed=data_seed(config),
         )
         self.snapshots = ImageSnapshots(
-            workdir, self.graphdef, spec, self.eval_source, config, mesh, is_chief=is_chief
+            workdir, self.graphdef, spec, self.splits.selection, config, mesh, is_chief=is_chief
         )
-
-    @property
-    def _pipeline(self) -> PipelineOptions:
-        return PipelineOptions.from_section(self.config.data, path="data")
 
     def train(self, k: int):
         self._state, metrics = self._train_step(self._state, self.batches.next_stacked(k))
@@ -184,7 +183,7 @@ class SingleRun:
         state = self._state
         averages = average_over_split(
             lambda batch, index: self._eval_step(state, batch, jax.random.fold_in(eval_key, index)),
-            evaluation_batches(self.config, self.spec, self.eval_source),
+            evaluation_batches(self.config, self.spec, self.splits),
             self.mesh,
         )
         metrics = {name: float(value) for name, value in averages.items()}
@@ -291,10 +290,13 @@ def _train(config, workdir, schema, callbacks, config_mismatch, evaluation, pree
     checkpoint_options = CheckpointOptions.from_section(config.train, path="train")
     # Opening the checkpoints deletes temporary directories of killed saves: the work
     # directory lock is held, so none of them belongs to a live run.
+    # Checkpoints are ranked on the validation split only: without one, "best" is the
+    # latest checkpoint (model selection never looks at the test split).
+    selects = has_validation(config.data)
     checkpointer = Checkpointer(
         os.path.join(workdir, "checkpoints"),
         keep=checkpoint_options.keep_checkpoints,
-        best_metric=checkpoint_options.best_metric,
+        best_metric=checkpoint_options.best_metric if selects else None,
         best_mode=checkpoint_options.best_mode,
     )
     reconcile_saved_config(
@@ -327,6 +329,7 @@ def _train(config, workdir, schema, callbacks, config_mismatch, evaluation, pree
         preemption=preemption,
         workdir=workdir,
         is_chief=is_chief,
+        rank_checkpoints=selects,
         on_log=[lambda step, scalars, c=c: c.on_log(step, scalars[0]) for c in callbacks],
         on_evaluation=[
             lambda step, metrics, c=c: c.on_evaluation(step, metrics[0]) for c in callbacks
@@ -349,8 +352,9 @@ def _train(config, workdir, schema, callbacks, config_mismatch, evaluation, pree
             workdir,
             final_step=outcome.step,
             train_seconds=outcome.train_seconds,
-            best_step=checkpointer.best_step(),
+            best_step=checkpointer.best_step() if selects else None,
             stopped_early=outcome.stopped_early,
+            stopped_by_time_limit=core.stopped_by_time,
         )
     logging.info("Done at step %d; outputs in %s.", outcome.step, workdir)
     return outcome.eval_metrics[0]

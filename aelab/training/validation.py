@@ -32,11 +32,13 @@ from aelab.core.errors import ConfigError
 from aelab.core.plugins import import_modules
 from aelab.core.schema import ConfigSchema, Report
 from aelab.data.pipeline import PipelineOptions
+from aelab.data.run_splits import has_validation
 from aelab.models import build_model, tiny_setup
 from aelab.objectives import build_objective
 from aelab.training.batches import BatchSourceOptions
 from aelab.training.checkpointing import CheckpointOptions
 from aelab.training.config_schema import TRAINING_SCHEMA
+from aelab.training.early_stopping import EarlyStoppingOptions
 from aelab.training.experiment import RunSpec, build_run_spec
 from aelab.training.loop import LoopOptions
 from aelab.training.mesh import MeshOptions
@@ -97,6 +99,13 @@ def _check_data(config, report: Report) -> RunSpec:
                 f"config.data.{field}={labels!r} is not valid: must be class indices below "
                 f"{info.num_classes} ({info.name!r})."
             )
+    stopping = EarlyStoppingOptions.from_section(config.train, path="train")
+    if stopping.early_stopping_patience and not has_validation(config.data):
+        report.problems.append(
+            f"config.train.early_stopping_patience={stopping.early_stopping_patience} needs a "
+            "validation split to stop on: set config.data.validation_fraction > 0 (or "
+            "validation_split); stopping on the test split would select the model on it."
+        )
     mode = BatchSourceOptions.from_section(config.data, path="data").device_resident
     if mode == "always" and not spec.transform.corruption.is_identity:
         report.problems.append(

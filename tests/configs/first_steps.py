@@ -75,7 +75,9 @@ def main(argv: list[str]) -> int:
 
     names = argv[argv.index("--only") + 1].split(",") if "--only" in argv else all_config_names()
     results = {name: run_first_steps(name, train_and_evaluate) for name in names}
-    if "--write" in argv:
+    if "--write" in argv:  # with --only, the other configs' records are kept
+        recorded = json.loads(GOLDEN.read_text()) if "--only" in argv else {}
+        results = {**recorded, **results}
         GOLDEN.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
         print(f"wrote {GOLDEN} ({len(results)} configs)")
         return 0

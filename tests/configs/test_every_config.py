@@ -12,7 +12,13 @@ from aelab.training.experiment import build_run_spec
 from aelab.training.mesh import make_data_mesh
 from aelab.training.optimizers import build_optimizer
 from aelab.training.state import create_train_state
-from tests.conftest import all_config_names, config_module, load_config, needs_local_data
+from tests.conftest import (
+    all_config_names,
+    config_module,
+    load_config,
+    missing_local_data,
+    skip_without_metadata,
+)
 
 CONFIGS = all_config_names()
 
@@ -31,6 +37,7 @@ def test_configs_exist():
 @pytest.mark.parametrize("name", CONFIGS)
 def test_config_builds(name):
     config = load_config(name)
+    skip_without_metadata(config)
     smoke = load_config(name, "smoke")
     assert smoke.train.num_steps < config.train.num_steps
     spec = build_run_spec(config)
@@ -82,8 +89,8 @@ QUICK_SMOKE = ("quickstart", "mnist_dense:vae", "ecg5000_recurrent:lstm_ae", "mn
 )
 def test_smoke_variant_trains_and_checkpoints(name, tmp_path):
     config = load_config(name, "smoke")
-    if needs_local_data(config) and not os.environ.get("AELAB_DATA_DIR"):
-        pytest.skip("AELAB_DATA_DIR is not set: this config reads local data files")
+    if (why := missing_local_data(config)) is not None:
+        pytest.skip(why)
     config.mesh.num_devices = 1
     workdir = str(tmp_path / name.replace("/", "_"))
     try:

@@ -1,15 +1,16 @@
-"""Every config computes what it computed before the refactorings: the same train loss
-at each of its first steps and the same evaluation after them (recorded in
-first_steps.json by tests/configs/first_steps.py; see its docstring)."""
+"""Every config computes what it computed when its first steps were recorded: the same
+train loss at each of its first steps and the same evaluation after them (recorded in
+first_steps.json by tests/configs/first_steps.py; see its docstring). A refactoring
+keeps them; a change that means to change what configs compute (such as holding out a
+validation split) records them again, and its commit says so."""
 
 import json
-import os
 
 import pytest
 
 from aelab.evaluation import train_and_evaluate
 from tests.configs.first_steps import GOLDEN, run_first_steps
-from tests.conftest import all_config_names, load_config, needs_local_data
+from tests.conftest import all_config_names, load_config, missing_local_data
 
 RECORDED = json.loads(GOLDEN.read_text())
 # A quick sample for the default tier: the embedded data, a dense VAE on MNIST and a
@@ -26,8 +27,8 @@ def test_every_config_has_recorded_first_steps():
 
 
 def _check(name):
-    if needs_local_data(load_config(name)) and not os.environ.get("AELAB_DATA_DIR"):
-        pytest.skip("AELAB_DATA_DIR is not set: this config reads local data files")
+    if (why := missing_local_data(load_config(name))) is not None:
+        pytest.skip(why)
     recorded = RECORDED[name]
     measured = run_first_steps(name, train_and_evaluate)
     assert measured["train_loss"] == pytest.approx(recorded["train_loss"], rel=1e-5, abs=1e-6)

@@ -12,6 +12,8 @@ def test_every_model_and_config_has_a_row():
     models = set(re.findall(r"^\| `([a-z0-9_]+)` \|", text, flags=re.MULTILINE))
     assert models == set(list_models())
     # A config file's row, or a row per variant of a file that holds several.
-    rows = re.findall(r"^\| `configs/([a-z0-9_]+)\.py(:[a-z0-9_]+)?` \|", text, flags=re.MULTILINE)
+    rows = re.findall(
+        r"^\| `configs/([a-z0-9_]+)\.py(:[A-Za-z0-9_]+)?` \|", text, flags=re.MULTILINE
+    )
     configs = {file + variant for file, variant in rows}
     assert configs == {name for name in all_config_names() if "/" not in name}
