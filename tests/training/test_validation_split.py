@@ -58,13 +58,14 @@ def test_both_a_validation_split_and_a_fraction_are_refused(tmp_path, tiny_confi
 
 
 def test_a_time_limit_ends_the_run_with_a_checkpoint_and_an_evaluation(tmp_path, tiny_config):
-    tiny_config.train.num_steps = 10_000
-    tiny_config.train.checkpoint_every = 5_000
+    # More steps than a tiny model runs in 3 s on any machine (a fast one ran 10,000).
+    tiny_config.train.num_steps = 1_000_000
+    tiny_config.train.checkpoint_every = 1_000_000
     tiny_config.train.time_limit_minutes = 0.05  # 3 s
     workdir = str(tmp_path / "run")
     train_and_evaluate(tiny_config, workdir)
     info = _info(workdir)
-    assert info["stopped_by_time_limit"] and 0 < info["final_step"] < 10_000
+    assert info["stopped_by_time_limit"] and 0 < info["final_step"] < 1_000_000
     assert 3.0 <= info["train_seconds"] < 60.0
     records = read_metrics(workdir)
     assert records[-1]["step"] == info["final_step"] and "eval/loss" in records[-1]
