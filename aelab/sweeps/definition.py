@@ -52,6 +52,7 @@ def _grid(seed: int | None, options: dict) -> optuna.samplers.BaseSampler:
 
 
 DIRECTIONS = ("minimize", "maximize")
+TRIAL_VALUES = ("final", "best")
 
 
 @dataclasses.dataclass
@@ -65,6 +66,9 @@ class Sweep:
       metric: the evaluation metric to optimise (a key of the loop's eval metrics, e.g.
         "eval/loss"); every evaluation reports it to the pruner.
       direction: "minimize" or "maximize".
+      value: what a finished trial is worth: "final" (the metric at its last
+        evaluation) or "best" (its best value at any evaluation: right when the run
+        keeps the checkpoint that metric ranks best, `train.best_metric`).
       num_trials: how many trials; None for a grid sweep means the whole grid.
       sampler: "grid", "random" or "tpe" (see `SAMPLERS`).
       sampler_options: keyword arguments of the Optuna sampler (e.g. n_startup_trials).
@@ -83,6 +87,7 @@ class Sweep:
     space: Mapping[str, Dimension]
     metric: str = "eval/loss"
     direction: str = "minimize"
+    value: str = "final"
     num_trials: int | None = None
     sampler: str = "tpe"
     sampler_options: dict = dataclasses.field(default_factory=dict)
@@ -99,6 +104,8 @@ class Sweep:
             raise ValueError(
                 f"Sweep direction {self.direction!r} is not valid; use one of {DIRECTIONS}."
             )
+        if self.value not in TRIAL_VALUES:
+            raise ValueError(f"Sweep value {self.value!r} is not valid; use one of {TRIAL_VALUES}.")
         SAMPLERS.get(self.sampler)  # the error lists valid names
         if not self.space:
             raise ValueError("A sweep needs at least one field in its search space.")
@@ -163,6 +170,7 @@ class Sweep:
             "space": {name: d.describe() for name, d in self.space.items()},
             "metric": self.metric,
             "direction": self.direction,
+            "value": self.value,
             "sampler": self.sampler,
             "num_trials": self.num_trials,
             "population_size": self.population_size,

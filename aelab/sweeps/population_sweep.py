@@ -67,12 +67,18 @@ def _train_one_population(sweep, study, storage, sweep_dir, trial_ids, config):
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
     logging.info("Population of %d (trials %s) in %s.", len(trials), slots, workdir)
 
+    sign = 1.0 if sweep.direction == "minimize" else -1.0
+    best_values: list[float | None] = [None] * len(trials)
+
     def report(step: int, metrics: list[dict[str, float]]) -> None:
-        for trial, member_metrics in zip(trials, metrics, strict=True):
+        for index, (trial, member_metrics) in enumerate(zip(trials, metrics, strict=True)):
             trial.set_user_attr("steps", step)
             value = member_metrics.get(sweep.metric)
             if value is not None and value == value:  # not NaN
                 trial.report(float(value), step)
+                best = best_values[index]
+                if best is None or sign * float(value) < sign * best:
+                    best_values[index] = float(value)
 
     start = time.time()
     with contextlib.ExitStack() as stack:
@@ -90,7 +96,7 @@ def _train_one_population(sweep, study, storage, sweep_dir, trial_ids, config):
             logging.warning("Population failed: %s", e)
             return
     seconds = time.time() - start
-    for trial, result in zip(trials, results, strict=True):
+    for index, (trial, result) in enumerate(zip(trials, results, strict=True)):
         trial.set_user_attr("final_metrics", result.final_metrics)
         if result.best_metrics is not None:
             trial.set_user_attr("best_metrics", result.best_metrics)
@@ -98,6 +104,8 @@ def _train_one_population(sweep, study, storage, sweep_dir, trial_ids, config):
         trial.set_user_attr("steps", result.steps)
         trial.set_user_attr("wall_seconds", seconds)
         value = result.final_metrics.get(sweep.metric)
+        if sweep.value == "best" and value is not None and best_values[index] is not None:
+            value = best_values[index]
         if result.error is not None or value is None:
             trial.set_user_attr("error", result.error or f"no {sweep.metric} in the metrics")
             study.tell(trial, state=TrialState.FAIL)

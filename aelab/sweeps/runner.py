@@ -17,6 +17,8 @@ import json
 import logging as std_logging
 import multiprocessing
 import os
+import signal
+import threading
 
 import optuna
 from absl import logging
@@ -98,6 +100,18 @@ def _worker_main(run: SweepRun, worker_index: int, prepared: bool) -> None:
     )
 
 
+def _raise_on_sigterm():
+    """Makes SIGTERM raise SystemExit in this (main) thread; returns the previous
+    handler (None when not on the main thread, where handlers cannot be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+
+    return signal.signal(signal.SIGTERM, handler)
+
+
 def _run_workers(run: SweepRun, num_workers: int, *, prepared: bool) -> list[int]:
     """Starts `num_workers` processes and waits for them; returns their exit codes."""
     context = multiprocessing.get_context("spawn")
@@ -111,6 +125,9 @@ def _run_workers(run: SweepRun, num_workers: int, *, prepared: bool) -> list[int
     for process in processes:
         process.start()
         logging.info("Started sweep worker %s (pid %d).", process.name, process.pid)
+    # `kill <pid>` of the sweep (SIGTERM) must stop its workers as Ctrl-C does: by
+    # default it would end this process alone and leave them training.
+    previous = _raise_on_sigterm()
     try:
         for process in processes:
             process.join()
@@ -121,6 +138,9 @@ def _run_workers(run: SweepRun, num_workers: int, *, prepared: bool) -> list[int
         for process in processes:
             process.join()
         raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     codes = [process.exitcode for process in processes]
     for process, code in zip(processes, codes, strict=True):
         if code:

@@ -26,6 +26,12 @@ SLOTS_ATTR = "aelab_slots"
 FINISHED_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
 
+def study_pruner(sweep: Sweep) -> optuna.pruners.BasePruner:
+    """The sweep's pruner; Sweep.pruner None never prunes (Optuna's own default for
+    None would be a median pruner)."""
+    return sweep.pruner if sweep.pruner is not None else optuna.pruners.NopPruner()
+
+
 def prepare_study(
     sweep: Sweep, storage: optuna.storages.BaseStorage, study_name: str
 ) -> optuna.Study:
@@ -38,7 +44,7 @@ def prepare_study(
         storage=storage,
         direction=sweep.direction,
         sampler=sweep.make_sampler(),
-        pruner=sweep.pruner,
+        pruner=study_pruner(sweep),
         load_if_exists=True,
     )
     description = sweep.describe()
@@ -80,7 +86,7 @@ def wait_for_study(
                 study_name=study_name,
                 storage=storage,
                 sampler=sweep.make_sampler(worker_index),
-                pruner=sweep.pruner,
+                pruner=study_pruner(sweep),
             )
             if SLOTS_ATTR in study.user_attrs:
                 return study

@@ -184,9 +184,9 @@ def run_trial(
     sweep_dir: str,
     previous: optuna.trial.FrozenTrial | None = None,
 ) -> float:
-    """Trains one trial of `slot` in the slot's work directory; returns the final value
-    of the sweep's metric. `previous`: this attempt's stored state (a retry's inherited
-    reports and best metrics)."""
+    """Trains one trial of `slot` in the slot's work directory; returns the final (or,
+    with Sweep.value "best", the best) value of the sweep's metric. `previous`: this
+    attempt's stored state (a retry's inherited reports and best metrics)."""
     workdir = trial_workdir(sweep_dir, slot)
     trial.set_user_attr("workdir", workdir)
     trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
@@ -211,6 +211,8 @@ def run_trial(
         step, metrics = _last_evaluation(workdir)
         trial.set_user_attr("steps", step)
     value = float(metrics.get(sweep.metric, math.nan))
+    if sweep.value == "best" and reporter.best is not None:
+        value = float(reporter.best[sweep.metric])
     trial.set_user_attr("final_metrics", {k: float(v) for k, v in metrics.items()})
     if not math.isfinite(value):
         raise NonFiniteLossError(f"The final {sweep.metric} is {value}.")

@@ -59,6 +59,8 @@ def test_sweep_definition_errors_name_the_problem():
         Sweep(config_file=QUICKSTART, space={"seed": Int(0, 3)}, num_trials=2, direction="down")
     with pytest.raises(ValueError, match="whole grid"):
         Sweep(config_file=QUICKSTART, space={"seed": Int(0, 3)}, num_trials=2, sampler="grid")
+    with pytest.raises(ValueError, match="value 'last' is not valid"):
+        Sweep(config_file=QUICKSTART, space={"seed": Int(0, 3)}, num_trials=2, value="last")
     grid = Sweep(config_file=QUICKSTART, space={"seed": Int(0, 3)}, sampler="grid")
     assert grid.num_trials == 4
 
@@ -149,3 +151,14 @@ def test_every_sweep_file_builds_its_trial_configs(path, arg):
     assert config.train.num_steps > 0
     if sweep.population_size:
         check_vmappable(list(sweep.space), config)
+
+
+def test_a_sweep_without_a_pruner_never_prunes():
+    # Optuna replaces pruner=None by a median pruner; a Sweep's None means none.
+    from aelab.sweeps.study import study_pruner
+
+    sweep = Sweep(config_file=QUICKSTART, space={"seed": Int(0, 3)}, num_trials=2)
+    assert isinstance(study_pruner(sweep), optuna.pruners.NopPruner)
+    median = optuna.pruners.MedianPruner()
+    pruned = Sweep(config_file=QUICKSTART, space={"seed": Int(0, 3)}, num_trials=2, pruner=median)
+    assert study_pruner(pruned) is median

@@ -142,6 +142,71 @@ def test_quickstart_sweep_two_workers_killed_worker_rerun_and_report(tmp_path):
     assert "| 5 | COMPLETE |" in log
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by its parent) counts as stopped.
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().split(") ", 1)[1][0] != "Z"
+
+
+@pytest.mark.slow
+def test_sigterm_to_the_sweep_stops_its_workers(tmp_path):
+    # Forty trials: workers left running would go on for minutes.
+    spec = write_sweep_file(
+        tmp_path,
+        """
+        Sweep(
+            config_file=QUICKSTART, config_arg="smoke", overrides=SMOKE,
+            space={"optimizer.learning_rate": Float(1e-3, 2e-3)},
+            sampler="random", num_trials=40,
+        )
+        """,
+    )
+    sweep_dir = tmp_path / "sweep"
+    command = [sys.executable, SWEEP_SCRIPT, f"--sweep={spec}", f"--sweep_dir={sweep_dir}"]
+    log_path = tmp_path / "log.txt"
+    with open(log_path, "w") as log:
+        sweep = subprocess.Popen(
+            [*command, "--workers=2"],
+            cwd=REPO,
+            env=subprocess_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 300
+        while _mid_trial_worker(sweep_dir, last_step=30) is None:
+            assert sweep.poll() is None, log_path.read_text()[-5000:]
+            assert time.monotonic() < deadline, "no trial reached a checkpoint in time"
+            time.sleep(0.02)
+        workers = [
+            int(line.rsplit("(pid ", 1)[1].split(")")[0])
+            for line in log_path.read_text().splitlines()
+            if "Started sweep worker" in line
+        ]
+        assert len(workers) == 2
+        sweep.send_signal(signal.SIGTERM)
+        assert sweep.wait(timeout=120) != 0
+        deadline = time.monotonic() + 60
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in workers), "a worker outlived its sweep"
+    finally:
+        if sweep.poll() is None:
+            sweep.kill()
+    study = optuna.load_study(
+        study_name="sweep", storage=open_storage(f"sqlite:///{sweep_dir}/study.db")
+    )
+    finished = study.get_trials(states=(TrialState.COMPLETE,))
+    assert len(finished) < 40
+    # The trials the workers were running were given back, to be resumed by a rerun.
+    interrupted = [t for t in study.trials if t.user_attrs.get("error") == "interrupted"]
+    assert interrupted
+
+
 def _files_containing(directory, secret: bytes) -> list[str]:
     found = []
     for root, _, files in os.walk(directory):

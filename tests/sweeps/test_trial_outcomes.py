@@ -6,6 +6,7 @@ import os
 import optuna
 
 from aelab.sweeps import SweepRun, print_report, results_rows, run_sweep
+from aelab.training.metric_writer import read_metrics
 from tests.sweeps.conftest import write_sweep_file
 
 
@@ -78,3 +79,36 @@ def test_failed_trials_are_recorded_and_the_sweep_goes_on(tmp_path):
     assert table["best_trial"] == good["trial"]
     assert "--config.data.binarize=none" in report["command"]
     assert "--config.optimizer.learning_rate=0.001" in report["command"]
+
+
+def test_trial_value_final_or_best(tmp_path):
+    # "Maximizing" the loss, which falls as the trial trains: its best value is its
+    # first, not its last.
+    values = {}
+    for value in ("final", "best"):
+        spec = write_sweep_file(
+            _mkdir(tmp_path / value),
+            f"""
+            Sweep(
+                config_file=QUICKSTART, config_arg="smoke",
+                overrides={{**SMOKE, "train.num_steps": 30}},
+                space={{"optimizer.learning_rate": Choice([1e-3])}},
+                sampler="grid", direction="maximize", value="{value}",
+            )
+            """,
+        )
+        run = SweepRun(sweep_spec=spec, sweep_dir=str(tmp_path / value / "sweep"))
+        assert run_sweep(run, num_workers=0)
+        [row] = results_rows(_study(run))
+        values[value] = row
+    reported = [
+        r["eval/loss"] for r in read_metrics(values["final"]["workdir"]) if "eval/loss" in r
+    ]
+    assert len(reported) == 3
+    assert values["final"]["value"] == reported[-1]
+    assert values["best"]["value"] == max(reported) > reported[-1]
+
+
+def _mkdir(path):
+    path.mkdir()
+    return str(path)
