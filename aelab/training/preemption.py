@@ -62,6 +62,7 @@ class PreemptionWatcher:
         self._previous: dict[int, object] = {}
         self._calls = 0
         self._multi_process = False
+        self._acted = False
 
     def __enter__(self) -> PreemptionWatcher:
         self._multi_process = jax.process_count() > 1
@@ -71,14 +72,26 @@ class PreemptionWatcher:
             self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, exc_type, exc_value, traceback) -> None:
+        watched = bool(self._previous)
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
         self._previous.clear()
+        if watched and exc_type is None and self._signal is not None and not self._acted:
+            # The signal came after the last step's check (during the final evaluation or
+            # checkpoint) and the run finished: pass it on to the handler it was meant
+            # for, so that a sweep worker or a script asked to stop does stop rather
+            # than start its next piece of work.
+            logging.warning(
+                "The run finished before %s could stop it; passing the signal on.",
+                signal.Signals(self._signal).name,
+            )
+            signal.raise_signal(self._signal)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         del frame
         if self._signal is not None and signum == signal.SIGINT:
+            self._acted = True
             raise KeyboardInterrupt
         self._signal = signum
         logging.warning(
@@ -105,6 +118,7 @@ class PreemptionWatcher:
 
     def preempted(self, step: int, workdir: str) -> TrainingPreempted:
         """The exception to raise once the checkpoint of `step` is on disk."""
+        self._acted = True
         signum = self._signal if self._signal is not None else signal.SIGTERM
         name = "preemption notice" if self._multi_process else signal.Signals(signum).name
         return TrainingPreempted(step, name, int(signum), workdir)

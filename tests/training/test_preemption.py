@@ -27,6 +27,25 @@ def test_watcher_turns_a_signal_into_a_stop_request_and_restores_handlers():
     assert "rerun the same command with the same workdir" in str(stop)
 
 
+def test_a_signal_the_run_finished_before_acting_on_is_passed_on():
+    # E.g. SIGTERM during the final evaluation: the run ends normally, and a sweep
+    # worker (whose handler this stands for) must still stop before its next trial.
+    received = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
+    try:
+        with PreemptionWatcher():
+            os.kill(os.getpid(), signal.SIGTERM)
+            assert received == []
+        assert received == [signal.SIGTERM]
+        with PreemptionWatcher() as watcher:
+            os.kill(os.getpid(), signal.SIGTERM)
+            assert watcher.should_stop()
+            watcher.preempted(3, "/runs/x")  # acted on: the loop raises this
+        assert received == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def test_second_ctrl_c_interrupts_at_once():
     with PreemptionWatcher() as watcher:
         os.kill(os.getpid(), signal.SIGINT)
