@@ -92,6 +92,17 @@ class MaskingOptions(Options):
 
     rate: float = option(0.5, "fraction of values set to `fill`", above=0.0, maximum=1.0)
     fill: float = option(0.0, "the value masked entries take")
+    max_rate: float | None = option(
+        None,
+        "when set, each example's fraction is drawn uniformly from [rate, max_rate] (a "
+        "model that fills in at any missing fraction)",
+        above=0.0,
+        maximum=1.0,
+    )
+
+    def check(self):
+        if self.max_rate is not None and self.max_rate < self.rate:
+            yield "max_rate", f"must be at least rate={self.rate} (or None)"
 
 
 @CORRUPTIONS.register("none", options=NoOptions)
@@ -131,9 +142,15 @@ def salt_and_pepper(
 def masking(
     options: MaskingOptions, x: np.ndarray, noise: BatchNoise, *, scaled: bool
 ) -> np.ndarray:
-    """Masking noise (Vincent et al., 2010): a fraction `rate` of the values, chosen at
-    random, set to `fill`."""
-    masked = noise.uniform(x.shape[1:]) < options.rate
+    """Masking noise (Vincent et al., 2010): a fraction `rate` of the values (with
+    `max_rate`, a fraction drawn per example from [rate, max_rate]), chosen at random,
+    set to `fill`."""
+    uniform = noise.uniform(x.shape[1:])
+    rate = np.float32(options.rate)
+    if options.max_rate is not None:
+        spread = noise.uniform(()).reshape(-1, *([1] * (x.ndim - 1)))
+        rate = rate + np.float32(options.max_rate - options.rate) * spread
+    masked = uniform < rate
     return np.where(masked, np.float32(options.fill), x).astype(np.float32)
 
 

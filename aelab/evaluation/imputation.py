@@ -3,8 +3,9 @@ filling, k-nearest-neighbour imputation and iterative imputation (scikit-learn),
 same examples and the same missing values.
 
 The model fills iteratively: missing values start at the training mean of each
-dimension, then `iterations` times the input is reconstructed and the missing values
-are replaced by the reconstruction's (observed values always stay as they are). The
+dimension (or at `initial`: the fill value of a model trained on masked inputs), then
+`iterations` times the input is reconstructed and the missing values are replaced by the
+reconstruction's (observed values always stay as they are). The
 baselines are fitted on complete training examples and fill the evaluation examples:
 "mean" the training mean of each dimension; "knn" the mean of the `knn_neighbors` training
 examples nearest on the observed values (`KNNImputer`); "iterative" a round-robin of
@@ -113,6 +114,12 @@ class ImputationEvaluator(Evaluator):
         min_length=1,
     )
     iterations: int = option(10, "reconstruction passes of the model filling", minimum=1)
+    initial: float | None = option(
+        None,
+        "the value missing entries start at before the first pass (None: each "
+        "dimension's training mean; a model trained with the masking corruption: its "
+        "fill value)",
+    )
     baselines: tuple[str, ...] = option(
         BASELINES, "the classic imputers to compare with", choices=BASELINES
     )
@@ -142,7 +149,10 @@ class ImputationEvaluator(Evaluator):
         for fraction in self.fractions:
             prefix = f"{round(100 * fraction)}pct"
             missing = missing_mask(inputs.shape, self.mask, fraction, rng)
-            filled = impute(context.model_calls.reconstruct, inputs, missing, mean, self.iterations)
+            start = mean if self.initial is None else np.full_like(mean, self.initial)
+            filled = impute(
+                context.model_calls.reconstruct, inputs, missing, start, self.iterations
+            )
             results = {"model": float(np.mean((filled - inputs)[missing] ** 2))}
             for name in self.baselines:
                 estimate = baseline_fill(

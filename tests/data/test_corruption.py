@@ -54,6 +54,18 @@ def test_masking_zeroes_the_given_fraction():
     np.testing.assert_array_equal(batch["inputs"][~zeroed], batch["targets"][~zeroed])
 
 
+def test_masking_with_a_rate_range_draws_each_examples_fraction():
+    batch = _first_batch(_transform("masking", rate=0.1, max_rate=0.9))
+    fractions = (batch["inputs"] == 0).reshape(len(batch["inputs"]), -1).mean(axis=1)
+    assert fractions.min() < 0.3 and fractions.max() > 0.7  # 64 examples, 36 values each
+    assert fractions.mean() == pytest.approx(0.5, abs=0.08)
+    whole = _first_batch(_transform("masking", rate=0.1, max_rate=0.9), batch_size=8)
+    half = _first_batch(_transform("masking", rate=0.1, max_rate=0.9), slice_=ProcessSlice(8, 1, 2))
+    np.testing.assert_array_equal(half["inputs"], whole["inputs"][4:])
+    with pytest.raises(ValueError, match=r"max_rate.*must be at least rate=0\.5"):
+        Corruption.from_section({"name": "masking", "rate": 0.5, "max_rate": 0.2})
+
+
 def test_salt_and_pepper_sets_extremes():
     batch = _first_batch(_transform("salt_and_pepper", amount=0.2))
     changed = batch["inputs"] != batch["targets"]
