@@ -7,6 +7,9 @@ DIR/results.json and plots under DIR/evaluation/. Evaluator options can be chang
 
   python experiments/evaluate.py --workdir=runs/mnist_vae --evals=likelihood \
       --option=likelihood.num_samples=1000 --option=likelihood.max_examples=2000
+
+--split=validation evaluates on the run's validation split instead (every label; what
+settings are chosen on) and writes DIR/results_validation.json.
 """
 
 import ast
@@ -26,6 +29,13 @@ _EVALS = flags.DEFINE_list(
 )
 _OPTIONS = flags.DEFINE_multi_string(
     "option", [], "Evaluator option as <evaluator>.<option>=<value> (a Python literal)."
+)
+_SPLIT = flags.DEFINE_enum(
+    "split",
+    "eval",
+    ["eval", "validation"],
+    "eval: config.data.eval_split (the reported results, results.json); validation: the "
+    "run's validation split, to choose settings on (results_validation.json).",
 )
 flags.mark_flags_as_required(["workdir"])
 
@@ -51,6 +61,7 @@ def main(argv: list[str]) -> None:
             evals=_EVALS.value,
             overrides=dict(_parse_option(o) for o in _OPTIONS.value),
             command=" ".join(["python", *sys.argv]),
+            split=_SPLIT.value,
         )
     except (FileNotFoundError, ValueError, DataError) as e:
         # A missing or wrong work directory, step, evaluator or option: the message says

@@ -22,6 +22,7 @@ from aelab.evaluation.model_calls import ModelCalls
 from aelab.training.seeds import data_seed
 
 _LOAD_BATCH = 1000
+REPORT_SPLITS = ("eval", "validation")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,6 +81,9 @@ class EvalContext:
       is_chief: only the chief process writes files.
       split_cache: a dict to keep loaded splits in across contexts (the training loop
         passes one, so periodic evaluations load data once).
+      report_split: what `split("eval")` is: "eval" (config.data.eval_split, the
+        split results are reported on) or "validation" (the run's validation split,
+        every label: what settings such as hyperparameters are chosen on).
     """
 
     def __init__(
@@ -90,8 +94,15 @@ class EvalContext:
         seed: int = 0,
         is_chief: bool = True,
         split_cache: dict | None = None,
+        report_split: str = "eval",
     ):
+        if report_split not in REPORT_SPLITS:
+            raise ValueError(
+                f"report_split {report_split!r} is not valid; choose one of "
+                f"{', '.join(REPORT_SPLITS)}."
+            )
         self.run = run
+        self.report_split = report_split
         self.config = run.config
         self.spec = run.spec
         self.output_dir = output_dir
@@ -124,7 +135,8 @@ class EvalContext:
         """One of the run's splits as arrays.
 
         Args:
-          which: "eval" (config.data.eval_split: what results are reported on), "train"
+          which: "eval" (what results are reported on: config.data.eval_split, or the
+            validation split for a context with report_split="validation"), "train"
             (what the run trained on: train_split without its validation part) or
             "validation" (what settings are chosen on: never the test split; see
             `aelab.data.run_splits`).
@@ -134,6 +146,8 @@ class EvalContext:
         if which not in ("eval", "train", "validation"):
             raise ValueError(f"split {which!r} is not valid; choose eval, train or validation.")
         labels = None if labels is None else tuple(int(label) for label in labels)
+        if which == "eval" and self.report_split == "validation":
+            which = "validation"
         key = (which, labels, max_examples)
         if key not in self._splits:
             self._splits[key] = load_split_arrays(

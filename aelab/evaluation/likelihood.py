@@ -186,6 +186,8 @@ class LikelihoodEvaluator(Evaluator):
     Metrics (nats per example unless named otherwise):
       nll: -mean log p̂_k(x); nll_stderr: its standard error over examples;
       elbo: mean over examples of the k-sample ELBO estimate;
+      kl: mean KL(q(z | x) || p(z)), the rate; distortion: -elbo - kl, the expected
+        negative log-likelihood of x under its posterior codes;
       bits_per_dim: nll / (D ln 2), D = values per example (for data scaled to [0, 1]
         and modelled by a density, add log2(256) = 8 for the usual 8-bit figure);
       active_units: the count of posterior-mean dimensions (of the first stochastic
@@ -239,10 +241,14 @@ class LikelihoodEvaluator(Evaluator):
         nll = -estimate.log_likelihood.astype(np.float64)
         dims = math.prod(data.inputs.shape[1:])
         means = context.model_calls.codes(data.inputs)
+        kl = context.model_calls.kl(data.inputs, context.key("likelihood_kl")).astype(np.float64)
+        elbo = float(estimate.elbo.astype(np.float64).mean())
         return {
             "nll": float(nll.mean()),
             "nll_stderr": float(nll.std(ddof=1) / math.sqrt(len(nll))) if len(nll) > 1 else 0.0,
-            "elbo": float(estimate.elbo.astype(np.float64).mean()),
+            "elbo": elbo,
+            "kl": float(kl.mean()),
+            "distortion": -elbo - float(kl.mean()),
             "bits_per_dim": float(nll.mean() / (dims * math.log(2))),
             "active_units": float(active_units(means, self.active_threshold)),
             "num_samples": float(self.num_samples),

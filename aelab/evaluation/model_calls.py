@@ -72,8 +72,15 @@ class ModelCalls:
         def sample_prior(params, model_state, key, num_samples):
             return model(params, model_state).sample_prior(nnx.Rngs(key), num_samples)
 
+        @jax.jit
+        def kl(params, model_state, key, x):
+            vae = model(params, model_state)
+            output = vae(x, train=False, rngs=nnx.Rngs(key))
+            return vae.kl_terms(output).sum(axis=-1)
+
         self._encode, self._decode, self._reconstruct = encode, decode, reconstruct
         self._sample_prior = sample_prior
+        self._kl = kl
 
     def model(self) -> nnx.Module:
         return merge_model(self.graphdef, self.params, self.model_state)
@@ -108,6 +115,14 @@ class ModelCalls:
             lambda b: self._reconstruct(self.params, self.model_state, b), x, self.batch_size
         )
         return reconstructions
+
+    def kl(self, x: np.ndarray, key: jax.Array) -> np.ndarray:
+        """KL(q(z | x) || p(z)) of a VAE per example, [n] (nats): analytic for one
+        Gaussian layer, a one-sample estimate for hierarchical models."""
+        keys = iter(jax.random.split(key, len(x) // self.batch_size + 1))
+        return map_in_batches(
+            lambda b: self._kl(self.params, self.model_state, next(keys), b), x, self.batch_size
+        )
 
     def sample_prior(self, key: jax.Array, num_samples: int) -> np.ndarray:
         """Codes drawn from a VAE's prior: [num_samples, *latent]."""

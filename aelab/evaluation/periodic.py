@@ -3,8 +3,14 @@
 At an evaluation step that is a multiple of an entry's `every` (and at the last step),
 that evaluator runs on the current weights; its metrics are logged as
 "evals/<evaluator>/<metric>" with the step's other evaluation metrics, and the entry is
-added to `workdir/results.json` (with the training time so far), so a run records its
-own metric-vs-time curve. Data are loaded once and kept between evaluations.
+added to the run's results (with the training time so far), so a run records its own
+metric-vs-time curve. Data are loaded once and kept between evaluations.
+
+Like the loop's own evaluation, they report on the validation split when the run has
+one (`workdir/results_validation.json`): their metrics may rank checkpoints
+(`train.best_metric`), stop training early or be a sweep's objective, and none of those
+may see the test split. Without a validation split they report on `data.eval_split`
+(`workdir/results.json`), for logging only.
 
 `PeriodicEvaluation` is the training loop's `EvaluationHook`; `train_and_evaluate`
 trains with it.
@@ -18,6 +24,7 @@ from collections.abc import Sequence
 import jax
 import numpy as np
 
+from aelab.data.run_splits import has_validation
 from aelab.evaluation.loading import TrainedRun
 from aelab.evaluation.registry import EVALS_SECTION, SchedulingOptions
 from aelab.evaluation.runner import evaluate_trained_run, resolve_evals, write_results
@@ -68,6 +75,7 @@ class PeriodicEvaluation:
         self._split_cache: dict = {}
         self.workdir = self.graphdef = self.spec = None
         self.is_chief = True
+        self.split = "validation" if has_validation(config.data) else "eval"
 
     def problems(self, config) -> list[str]:
         return schedule_problems(config)
@@ -107,9 +115,10 @@ class PeriodicEvaluation:
             output_dir=os.path.join(self.workdir, "evaluation", f"step_{step}"),
             split_cache=self._split_cache,
             is_chief=self.is_chief,
+            split=self.split,
         )
         if self.is_chief:
-            write_results(self.workdir, entry)
+            write_results(self.workdir, entry, split=self.split)
         return {f"evals/{name}": value for name, value in entry["metrics"].items()}
 
 

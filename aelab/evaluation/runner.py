@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 import jax
 from absl import logging
 
+from aelab.data.pipeline import PipelineOptions
 from aelab.evaluation.context import EvalContext
 from aelab.evaluation.loading import (
     TrainedRun,
@@ -35,6 +36,15 @@ from aelab.evaluation.registry import EVALS_SECTION, EVALUATORS, build_evaluator
 from aelab.training.log_filter import quiet_library_info_logs
 
 RESULTS_FILE = "results.json"
+# Evaluations on the validation split (for choosing settings; the loop's periodic
+# evaluators when the run has one) are kept apart from the reported results.
+VALIDATION_RESULTS_FILE = "results_validation.json"
+
+
+def results_file(split: str) -> str:
+    """The file under a work directory that evaluations on `split` ("eval" or
+    "validation") are written to."""
+    return VALIDATION_RESULTS_FILE if split == "validation" else RESULTS_FILE
 
 
 def default_evals() -> dict[str, dict]:
@@ -140,11 +150,11 @@ def _read_results(path: str) -> dict:
         return {}
 
 
-def write_results(workdir: str, entry: dict) -> dict:
-    """Merges one evaluation `entry` (one step) into workdir/results.json; returns the
-    whole record. Metrics of an earlier evaluation of the same step are kept unless
-    re-measured."""
-    path = os.path.join(workdir, RESULTS_FILE)
+def write_results(workdir: str, entry: dict, *, split: str = "eval") -> dict:
+    """Merges one evaluation `entry` (one step) into workdir/results.json (for split
+    "validation": results_validation.json); returns the whole record. Metrics of an
+    earlier evaluation of the same step are kept unless re-measured."""
+    path = os.path.join(workdir, results_file(split))
     record = _read_results(path)
     history = record.get("history", {})
     previous = history.get(str(entry["step"]), {})
@@ -170,16 +180,24 @@ def evaluate_trained_run(
     command: str | None = None,
     split_cache: dict | None = None,
     is_chief: bool = True,
+    split: str = "eval",
 ) -> dict:
-    """Runs `evals` on `run`; returns the results entry (not written anywhere)."""
+    """Runs `evals` on `run` (reporting on `split`: "eval" or "validation"); returns
+    the results entry (not written anywhere)."""
     context = EvalContext(
-        run, output_dir, seed=int(run.config.seed), split_cache=split_cache, is_chief=is_chief
+        run,
+        output_dir,
+        seed=int(run.config.seed),
+        split_cache=split_cache,
+        is_chief=is_chief,
+        report_split=split,
     )
     metrics, seconds = run_evaluators(context, evals)
     root = run.workdir or output_dir
     return {
         "workdir": run.workdir,
         "step": run.step,
+        "split": _split_name(run.config, split),
         "train_seconds": run.train_seconds,
         "metrics": metrics,
         "seconds": seconds,
@@ -192,6 +210,12 @@ def evaluate_trained_run(
     }
 
 
+def _split_name(config, split: str) -> str:
+    if split == "validation":
+        return "validation"
+    return PipelineOptions.from_section(config.data, path="data").eval_split
+
+
 def evaluate_run(
     workdir: str,
     *,
@@ -199,6 +223,7 @@ def evaluate_run(
     evals: Sequence[str] | None = None,
     overrides: Mapping[str, object] | None = None,
     command: str | None = None,
+    split: str = "eval",
 ) -> dict:
     """Evaluates a trained run and writes workdir/results.json.
 
@@ -208,6 +233,9 @@ def evaluate_run(
       evals: evaluator names (default: the run's config.evals).
       overrides: {"<evaluator>.<option>": value}.
       command: the command line, recorded in results.json.
+      split: "eval" (config.data.eval_split, the reported results) or "validation"
+        (the run's validation split, to choose settings on; written to
+        results_validation.json instead).
     Returns:
       The results record of the last evaluated step (as written).
     """
@@ -219,13 +247,21 @@ def evaluate_run(
     for one in steps:
         run = load_run(workdir, one)
         selected = resolve_evals(run.config, evals, overrides)
-        output_dir = os.path.join(workdir, "evaluation", f"step_{run.step}")
+        folder = f"step_{run.step}" + ("_validation" if split == "validation" else "")
+        output_dir = os.path.join(workdir, "evaluation", folder)
         entry = evaluate_trained_run(
-            run, selected, output_dir=output_dir, command=command, split_cache=split_cache
+            run,
+            selected,
+            output_dir=output_dir,
+            command=command,
+            split_cache=split_cache,
+            split=split,
         )
-        record = write_results(workdir, entry)
+        record = write_results(workdir, entry, split=split)
     if step == "all":
         # The best checkpoint's evaluation goes back to the top level.
         best = record["history"][str(checkpoint_step(workdir, "best"))]
-        record = write_results(workdir, {k: v for k, v in best.items() if k != "history"})
+        record = write_results(
+            workdir, {k: v for k, v in best.items() if k != "history"}, split=split
+        )
     return record

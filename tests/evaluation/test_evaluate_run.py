@@ -103,6 +103,11 @@ def test_all_evaluators_write_results_and_plots(workdir):
         assert any(key.startswith(f"{name}/") for key in metrics), name
     assert all(np.isfinite(v) for v in metrics.values())
     assert metrics["likelihood/nll"] > 0 and metrics["likelihood/num_samples"] == 20
+    # The rate and distortion split the ELBO (an analytic KL for this Gaussian VAE).
+    assert metrics["likelihood/kl"] > 0
+    assert np.isclose(
+        metrics["likelihood/kl"] + metrics["likelihood/distortion"], -metrics["likelihood/elbo"]
+    )
     assert 0.0 <= metrics["anomaly/auroc"] <= 1.0
     assert metrics["cost/parameter_count"] > 0 and metrics["cost/step"] == 8
     assert written["step"] == 8 and "8" in written["history"]
@@ -170,10 +175,33 @@ def test_evaluators_run_inside_the_training_loop(tmp_path):
     logged = {r["step"]: r for r in read_metrics(workdir) if "eval/loss" in r}
     assert "evals/reconstruction/mse" in logged[4] and "evals/reconstruction/mse" in logged[8]
     assert "evals/likelihood/nll" not in logged[4] and "evals/likelihood/nll" in logged[8]
-    with open(os.path.join(workdir, "results.json")) as f:
+    # The run has a validation split, so the loop's evaluators report on it (their
+    # metrics may rank checkpoints): never into the test results.
+    assert not os.path.exists(os.path.join(workdir, "results.json"))
+    with open(os.path.join(workdir, "results_validation.json")) as f:
         history = json.load(f)["history"]
     assert sorted(history, key=int) == ["4", "8"]
     assert history["8"]["train_seconds"] >= history["4"]["train_seconds"] > 0
+    assert history["8"]["split"] == "validation"
+
+
+def test_evaluating_on_the_validation_split(tmp_path):
+    config = _tiny_config()
+    config.data.validation_fraction = 0.25
+    workdir = str(tmp_path / "run")
+    train_and_evaluate(config, workdir)
+    test = evaluate_run(workdir, evals=["reconstruction"])
+    validation = evaluate_run(workdir, evals=["reconstruction"], split="validation")
+    assert test["split"] == "test" and validation["split"] == "validation"
+    assert test["metrics"]["reconstruction/mse"] != validation["metrics"]["reconstruction/mse"]
+    with open(os.path.join(workdir, "results.json")) as f:
+        assert json.load(f)["split"] == "test"
+    with open(os.path.join(workdir, "results_validation.json")) as f:
+        assert json.load(f)["split"] == "validation"
+    config.data.validation_fraction = 0.0
+    train_and_evaluate(config, str(tmp_path / "no_validation"))
+    with pytest.raises(ValueError, match="no validation split"):
+        evaluate_run(str(tmp_path / "no_validation"), evals=["reconstruction"], split="validation")
 
 
 def test_periodic_every_must_align_with_evaluations(tmp_path):
