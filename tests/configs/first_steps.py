@@ -31,7 +31,7 @@ GOLDEN = pathlib.Path(__file__).with_name("first_steps.json")
 
 def first_steps_config(config):
     """`config` shortened to NUM_STEPS logged steps on one device, evaluated at the end
-    on EVAL_EXAMPLES examples."""
+    on EVAL_EXAMPLES examples (and by the evaluators it schedules in training)."""
     config.mesh.num_devices = 1
     config.train.num_steps = NUM_STEPS
     config.train.log_every = 1
@@ -40,6 +40,9 @@ def first_steps_config(config):
     config.train.steps_per_call = 1
     config.train.eval_examples = EVAL_EXAMPLES
     config.train.early_stopping_patience = 0
+    for options in config.get("evals", {}).values():  # evaluators scheduled in training
+        if options.get("every", 0) > 0:  # run at the last step (they must divide eval_every)
+            options.every = NUM_STEPS
     return config
 
 
