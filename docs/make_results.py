@@ -25,7 +25,12 @@ _DOCS = os.path.dirname(os.path.abspath(__file__))
 if _DOCS not in sys.path:
     sys.path.insert(0, _DOCS)
 
-from results_experiments import EXPERIMENTS, IWAE_SOURCE, Experiment  # noqa: E402, F401
+from results_experiments import (  # noqa: E402, F401
+    EXPERIMENTS,
+    IWAE_SOURCE,
+    TASK_NOTES,
+    Experiment,
+)
 
 _RUNS = flags.DEFINE_string("runs", "runs", "Directory holding the experiments' work dirs.")
 _README = flags.DEFINE_string(
@@ -62,18 +67,41 @@ def _minutes(seconds) -> str:
     return "" if seconds is None else f"{seconds / 60:.1f} min"
 
 
-TABLE_HEADER = (
-    "| dataset | model | metric | ours | published | epochs | wall time | device | command |"
+COLUMNS = (
+    "dataset",
+    "model",
+    "metric",
+    "ours",
+    "baseline, same run",
+    "beats it",
+    "goal / published",
+    "epochs",
+    "wall time",
+    "device",
+    "commit",
+    "command",
 )
+# The cells a rerun elsewhere keeps from the previous results.md (by column name, so an
+# older table's columns are read too).
+MEASURED = ("ours", "baseline, same run", "beats it", "epochs", "wall time", "device", "commit")
 CURVE_HEADING = "## Test NLL vs training time"
+
+
+def _cells(line: str) -> list[str]:
+    """The cells of a markdown table row (no cell holds a "|")."""
+    return [cell.strip() for cell in line.strip()[1:-1].split("|")]
+
+
+def _table_header() -> list[str]:
+    return ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
 
 
 @dataclasses.dataclass(frozen=True)
 class Previous:
-    """What an earlier results.md measured: table cells by (dataset, model, metric), and
-    its NLL-vs-time section (lines), if any."""
+    """What an earlier results.md measured: {column: cell} by (dataset, model, metric),
+    and its NLL-vs-time section (lines), if any."""
 
-    rows: dict[tuple[str, str, str], list[str]]
+    rows: dict[tuple[str, str, str], dict[str, str]]
     curve: list[str]
 
     @classmethod
@@ -83,13 +111,20 @@ class Previous:
         with open(path) as f:
             lines = f.read().splitlines()
         rows = {}
-        if TABLE_HEADER in lines:
-            for line in lines[lines.index(TABLE_HEADER) + 2 :]:
-                if not line.startswith("| "):
-                    break
-                cells = line[2:-2].split(" | ")
-                if len(cells) == 9 and cells[3] != "not run yet":
-                    rows[tuple(cells[:3])] = cells
+        header = None
+        for line in lines:
+            if not line.startswith("|"):
+                header = None
+                continue
+            if set(line) <= set("|-: "):  # the header's separator row
+                continue
+            cells = _cells(line)
+            if cells[:3] == ["dataset", "model", "metric"]:
+                header = cells
+            elif header and len(cells) == len(header):
+                named = dict(zip(header, cells, strict=True))
+                if named.get("ours", "not run yet") != "not run yet":
+                    rows[(named["dataset"], named["model"], named["metric"])] = named
         curve = []
         if CURVE_HEADING in lines:
             curve = lines[lines.index(CURVE_HEADING) + 2 :]
@@ -97,38 +132,68 @@ class Previous:
         return cls(rows, curve)
 
 
+def _verdict(experiment: Experiment, ours: float, baseline: float) -> str:
+    margin = ours - baseline
+    wins = margin > 0 if experiment.higher_is_better else margin < 0
+    return f"{'yes' if wins else 'no'} ({margin:+.3g})"
+
+
+def measured_cells(experiment: Experiment, runs: str) -> dict[str, str] | None:
+    """The measured cells of `experiment` from runs/<id>/results.json (the baselines
+    from runs/<baseline_run>/results.json when they come from another run); None when a
+    metric is missing."""
+    results = _read_json(os.path.join(runs, experiment.id, "results.json")) or {}
+    metrics = results.get("metrics", {})
+    if not all(name in metrics for name in experiment.metrics):
+        return None
+    baseline_metrics = metrics
+    if experiment.baseline_run:
+        other = _read_json(os.path.join(runs, experiment.baseline_run, "results.json")) or {}
+        baseline_metrics = other.get("metrics", {})
+    cells = {"ours": " / ".join(_format(metrics[name]) for name in experiment.metrics)}
+    if experiment.baselines and all(name in baseline_metrics for name in experiment.baselines):
+        values = [baseline_metrics[name] for name in experiment.baselines]
+        cells["baseline, same run"] = " / ".join(_format(v) for v in values)
+        cells["beats it"] = _verdict(experiment, metrics[experiment.metrics[0]], values[0])
+    elif experiment.baselines:
+        cells["baseline, same run"] = "not measured"
+    epochs = metrics.get("cost/epochs")
+    cells["epochs"] = "" if epochs is None else f"{epochs:.1f}"
+    times = [("train", results.get("train_seconds"))]
+    if results.get("seconds"):
+        times.append(("eval", sum(results["seconds"].values())))
+    cells["wall time"] = ", ".join(f"{k} {_minutes(v)}" for k, v in times if v is not None)
+    cells["device"] = results.get("device", "")
+    cells["commit"] = (results.get("commit") or "")[:10]
+    return cells
+
+
 def row(experiment: Experiment, runs: str, number: int, previous: Previous | None = None) -> str:
     """One markdown table row for `experiment`, from runs/<id>/results.json (or, when
     that is missing, the measured cells of `previous`)."""
-    results = _read_json(os.path.join(runs, experiment.id, "results.json")) or {}
-    metrics = results.get("metrics", {})
     key = (experiment.dataset, experiment.model, experiment.metric_label)
-    measured = all(name in metrics for name in experiment.metrics)
-    if not measured and previous and key in previous.rows:
-        cells = previous.rows[key]
-        ours, epochs, wall, device = cells[3], cells[5], cells[6], cells[7]
-    elif measured:
-        ours = " / ".join(_format(metrics[name]) for name in experiment.metrics)
-        epochs = metrics.get("cost/epochs")
-        epochs = "" if epochs is None else f"{epochs:.1f}"
-        evaluation = sum(results.get("seconds", {}).values())
-        wall = f"train {_minutes(results.get('train_seconds'))}, eval {_minutes(evaluation)}"
-        device = results.get("device", "")
-    else:
-        ours, epochs, wall, device = "not run yet", "", "", ""
+    cells = measured_cells(experiment, runs)
+    if cells is None and previous and key in previous.rows:
+        cells = {k: v for k, v in previous.rows[key].items() if k in MEASURED}
+    if cells is None:
+        cells = {"ours": "not run yet"}
+    if experiment.baselines:
+        cells.setdefault("baseline, same run", "")
+        label = experiment.baseline_label
+        if cells["baseline, same run"] and label:
+            cells["baseline, same run"] += f" ({label})"
     published = experiment.published + (f" ({experiment.source})" if experiment.source else "")
-    cells = [
-        experiment.dataset,
-        experiment.model,
-        experiment.metric_label,
-        ours,
-        published or "n/a",
-        epochs,
-        wall,
-        device,
-        f"[{number}](#command-{number})",
-    ]
-    return "| " + " | ".join(cells) + " |"
+    goal = " / ".join(x for x in (experiment.goal, published) if x)
+    cells.update(
+        {
+            "dataset": experiment.dataset,
+            "model": experiment.model,
+            "metric": experiment.metric_label,
+            "goal / published": goal or "n/a",
+            "command": f"[{number}](#command-{number})",
+        }
+    )
+    return "| " + " | ".join(cells.get(column, "") for column in COLUMNS) + " |"
 
 
 def nll_curve(experiment: Experiment, runs: str, figures: str | None) -> list[str]:
@@ -189,23 +254,30 @@ def render(runs: str, figures: str | None = None, previous: Previous | None = No
         "# Results",
         "",
         "Generated by `python docs/make_results.py --runs=runs` from each run's",
-        "`results.json` (written by `experiments/evaluate.py`); do not edit by hand. Wall",
-        "times are training time (evaluations excluded) and evaluation time, on the device",
-        "named in the row. Published values come from the paper cited in the cell; ours may",
-        "be from a shorter CPU budget (see the command and the epochs column).",
+        "`results.json` (written by `experiments/evaluate.py`); do not edit by hand. Each",
+        "row's baseline is measured by the same evaluation, on the same test examples, and",
+        "every setting of model and baseline (checkpoint, hyperparameters, a denoiser's",
+        "strength, PCA's components) is chosen on a validation split carved from the",
+        "training data, never on the test split. Wall times are training time (evaluations",
+        "excluded) and evaluation time on the device named in the row; commit is the code",
+        "that evaluated it. Published values come from the paper cited in the cell.",
         "",
-        TABLE_HEADER,
-        "|---|---|---|---|---|---|---|---|---|",
     ]
-    lines += [row(e, runs, i, previous) for i, e in enumerate(EXPERIMENTS, start=1)]
-    lines += ["", "## Commands", ""]
-    for i, experiment in enumerate(EXPERIMENTS, start=1):
+    numbered = list(enumerate(EXPERIMENTS, start=1))
+    for task in dict.fromkeys(e.task for e in EXPERIMENTS):
+        lines += [f"## {task}", ""]
+        if task in TASK_NOTES:
+            lines += [TASK_NOTES[task], ""]
+        lines += _table_header()
+        lines += [row(e, runs, i, previous) for i, e in numbered if e.task == task]
+        lines.append("")
+    lines += ["## Commands", ""]
+    for i, experiment in numbered:
         lines += [
             f'<a id="command-{i}"></a>{i}. `{experiment.id}`',
             "",
             "   ```bash",
-            f"   {experiment.train}",
-            f"   {experiment.evaluate}",
+            *[f"   {command}" for command in experiment.commands],
             "   ```",
             "",
         ]
@@ -225,14 +297,19 @@ README_START = "<!-- results excerpt: written by docs/make_results.py -->"
 README_END = "<!-- end of results excerpt -->"
 
 
+README_COLUMNS = ("dataset", "model", "metric", "ours", "baseline, same run", "beats it")
+
+
 def readme_excerpt(runs: str, previous: Previous | None = None) -> str:
-    """The measured rows of the table (dataset, model, metric, ours, published)."""
-    lines = ["| dataset | model | metric | ours | published |", "|---|---|---|---|---|"]
+    """The measured rows of the experiments marked `readme` (dataset, model, metric,
+    ours, the baseline and whether ours beats it)."""
+    lines = ["| " + " | ".join(README_COLUMNS) + " |", "|" + "---|" * len(README_COLUMNS)]
     for number, experiment in enumerate(EXPERIMENTS, start=1):
-        cells = row(experiment, runs, number, previous)[2:-2].split(" | ")
-        if cells[3] != "not run yet":
-            published = experiment.published or "n/a"
-            lines.append("| " + " | ".join([*cells[:4], published]) + " |")
+        if not experiment.readme:
+            continue
+        cells = dict(zip(COLUMNS, _cells(row(experiment, runs, number, previous)), strict=True))
+        if cells["ours"] != "not run yet":
+            lines.append("| " + " | ".join(cells[c] for c in README_COLUMNS) + " |")
     return "\n".join(lines)
 
 

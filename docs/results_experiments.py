@@ -1,13 +1,56 @@
 """The experiments of docs/results.md, one row each (docs/make_results.py writes the file).
 
-Each experiment names its work directory (under make_results.py's --runs), the
-metric(s) it reports, the published value where one exists, and the commands that
+Each experiment names its work directory (under make_results.py's --runs), the task it
+belongs to, the metric(s) it reports, the baseline metric(s) its evaluation measured on
+the same examples, the goal or published value where one exists, and the commands that
 produce it. A new row of the results table is one more entry in EXPERIMENTS.
 """
 
 import dataclasses
 
 IWAE_SOURCE = "Burda et al. 2016, Table 1 (3,280 epochs, batch 20)"
+HINTON_SOURCE = "Hinton & Salakhutdinov 2006: 3.00, PCA-30 13.87"
+
+ANOMALY = "Anomaly detection"
+REDUCTION = "Dimensionality reduction and features"
+DENOISING = "Denoising"
+IMPUTATION = "Imputation"
+LIKELIHOOD = "Likelihood"
+COMPRESSION = "Compression"
+
+TASK_NOTES = {
+    ANOMALY: (
+        "One-class: trained on the normal class of the training rows only (less the "
+        "validation part); every test series scored; anomalies are the other classes. The "
+        "baseline cell is the best of PCA reconstruction error (its components chosen on "
+        "validation, and at the number best on test in hindsight: PCA's upper bound), "
+        "isolation forest and a one-class SVM, fitted on the same normal training rows."
+    ),
+    REDUCTION: (
+        "Squared error per test image (sum over the 784 pixels in [0, 1]) of the "
+        "autoencoder's reconstruction from its code, next to PCA with as many components "
+        "fitted on the same training images; linear-probe accuracy (logistic regression "
+        "fitted on training codes, regularisation chosen on validation) next to PCA's."
+    ),
+    DENOISING: (
+        "Trained on corrupted inputs with clean targets. Test images corrupted with a "
+        "fixed seed; the baseline is the best of six classic denoisers (Gaussian filter, "
+        "median filter, total variation, wavelet BayesShrink, non-local means, BM3D), "
+        "each with its strength chosen on validation images corrupted the same way. "
+        "Beats it: model PSNR minus the best classic denoiser's, in dB."
+    ),
+    IMPUTATION: (
+        "Missing values filled by the model (iterated reconstruction, observed values "
+        "kept) next to the best of mean filling, k-nearest-neighbour and iterative "
+        "imputation (scikit-learn) fitted on the training data; mean squared error over "
+        "the missing values only."
+    ),
+    LIKELIHOOD: (
+        "Test negative log-likelihood of dynamically binarised MNIST, importance-sampled "
+        "with k=5,000, after a training budget stated in the model cell."
+    ),
+    COMPRESSION: "",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -16,149 +59,320 @@ class Experiment:
 
     Attributes:
       id: the work directory under --runs.
+      task: the section of the results it belongs to (one of the names above).
       dataset, model: what the row is about.
       metrics: results.json metric names, shown "a / b" when several.
       metric_label: what the numbers mean.
-      train, evaluate: the commands (workdir `runs/<id>`).
+      commands: the commands producing the run (workdir `runs/<id>`).
+      baselines: results.json metric names of the baseline(s), measured by the same
+        evaluation on the same examples; the first is compared with the first metric.
+      baseline_label: what the baseline numbers are.
+      baseline_run: a run whose results hold the baselines (default: this run).
+      higher_is_better: the direction of the first metric.
+      goal: the target set for the row, if any.
       published: the published value (same units), if any, and its source.
       curve: a copy of the run (under --runs) evaluated at every checkpoint
         (`evaluate.py --step=all`), for the test NLL vs training time; empty if none.
+      readme: whether the row is in the README's excerpt.
     """
 
     id: str
+    task: str
     dataset: str
     model: str
     metrics: tuple[str, ...]
     metric_label: str
-    train: str
-    evaluate: str
+    commands: tuple[str, ...]
+    baselines: tuple[str, ...] = ()
+    baseline_label: str = ""
+    baseline_run: str = ""
+    higher_is_better: bool = True
+    goal: str = ""
     published: str = ""
     source: str = ""
     curve: str = ""
+    readme: bool = False
 
 
-def _iwae(objective: str, k: int, budget: str, published: float, note: str = "") -> Experiment:
-    run = f"iwae_table1/mlp_1layer_{objective}_k{k}_{budget}"
-    return Experiment(
-        id=run,
-        dataset="MNIST, dynamically binarised",
-        model=f"MLP {objective.upper()} k={k}, 784-200-200-50 tanh (1 stochastic layer)" + note,
-        metrics=("likelihood/nll", "likelihood/active_units"),
-        metric_label="test NLL, k=5,000 (nats) / active units",
-        train=(
-            "python experiments/train.py --config=configs/iwae_table1/mlp_1layer.py:"
-            f"objective={objective},k={k},budget={budget} --workdir=runs/{run}"
-        ),
-        evaluate=f"python experiments/evaluate.py --workdir=runs/{run}",
-        published=f"{published}",
-        source=IWAE_SOURCE,
+def _train(config: str, run: str, *flags: str) -> str:
+    return " ".join(
+        ["python experiments/train.py", f"--config={config}", *flags, f"--workdir=runs/{run}"]
     )
 
 
+def _evaluate(run: str, *flags: str) -> str:
+    return " ".join(["python experiments/evaluate.py", f"--workdir=runs/{run}", *flags])
+
+
+def _anomaly(run: str, dataset: str, model: str, config: str, **kw) -> Experiment:
+    return Experiment(
+        id=run,
+        task=ANOMALY,
+        dataset=dataset,
+        model=model,
+        metrics=("anomaly/auroc", "anomaly/average_precision"),
+        metric_label="test AUROC / average precision",
+        commands=(_train(config, run), _evaluate(run)),
+        baselines=("anomaly/best_baseline_auroc", "anomaly/pca_upper_bound/average_precision"),
+        baseline_label="best classic AUROC / PCA upper bound's AP",
+        **kw,
+    )
+
+
+def _hinton(data: str, name: str, **kw) -> Experiment:
+    run = f"hinton2006_{data}"
+    return Experiment(
+        id=run,
+        task=REDUCTION,
+        dataset=name,
+        model="deep AE 784-1000-500-250-30 (30-d code)",
+        metrics=("pca/model_sse",),
+        metric_label="test squared error per image",
+        commands=(
+            _train(f"configs/hinton2006_mnist.py:data={data}", run),
+            _evaluate(run),
+        ),
+        baselines=("pca/pca_sse",),
+        baseline_label="PCA-30",
+        higher_is_better=False,
+        **kw,
+    )
+
+
+def _probe(run: str, name: str, model: str, code: int) -> Experiment:
+    return Experiment(
+        id=run,
+        task=REDUCTION,
+        dataset=name,
+        model=f"{model}: linear probe",
+        metrics=("linear_probe/code_accuracy",),
+        metric_label=f"test accuracy of a linear classifier on the {code}-d codes",
+        commands=("(the run above)",),
+        baselines=("linear_probe/pca_accuracy", "linear_probe/raw_accuracy"),
+        baseline_label=f"PCA-{code} / raw pixels",
+    )
+
+
+def _denoising(
+    variant: str, corruption: str, dataset: str, model: str, label: str, **kw
+) -> Experiment:
+    # "noise=gaussian_0.5,data=fashion_mnist" runs in
+    # runs/mnist_denoising_ae_noise-gaussian_0.5_data-fashion_mnist.
+    suffix = variant.replace("=", "-").replace(",", "_")
+    run = f"mnist_denoising_ae_{suffix}" if variant else "mnist_denoising_ae"
+    config = "configs/mnist_denoising_ae.py" + (f":{variant}" if variant else "")
+    return Experiment(
+        id=run,
+        task=DENOISING,
+        dataset=dataset,
+        model=f"{model}, {label}",
+        metrics=(f"denoising/{corruption}/model/psnr", f"denoising/{corruption}/model/ssim"),
+        metric_label="test PSNR (dB) / SSIM",
+        commands=(_train(config, run), _evaluate(run)),
+        baselines=(
+            f"denoising/{corruption}/best_classic/psnr",
+            f"denoising/{corruption}/noisy/psnr",
+        ),
+        baseline_label="best classic denoiser / noisy input, PSNR",
+        **kw,
+    )
+
+
+def _imputation(run: str, dataset: str, model: str, config: str, fraction: int, mask: str):
+    return Experiment(
+        id=run,
+        task=IMPUTATION,
+        dataset=dataset,
+        model=f"{model}, {fraction}% of the {mask} missing",
+        metrics=(f"imputation/{fraction}pct/model_mse",),
+        metric_label="MSE over the missing values",
+        commands=(_train(config, run), _evaluate(run)) if fraction == 25 else ("(as above)",),
+        baselines=(
+            f"imputation/{fraction}pct/best_baseline_mse",
+            f"imputation/{fraction}pct/mean_mse",
+        ),
+        baseline_label="best of mean, kNN, iterative / mean filling",
+        higher_is_better=False,
+    )
+
+
+def _iwae(objective: str, k: int, budget: str, published: float, **kw) -> Experiment:
+    run = f"iwae_table1/mlp_1layer_{objective}_k{k}_{budget}"
+    return Experiment(
+        id=run,
+        task=LIKELIHOOD,
+        dataset="MNIST, dynamically binarised",
+        model=f"MLP {objective.upper()} k={k}, 784-200-200-50 tanh, {budget} of CPU",
+        metrics=("likelihood/nll", "likelihood/active_units", "likelihood/kl"),
+        metric_label="test NLL (nats) / active units / KL (nats)",
+        commands=(
+            _train(
+                f"configs/iwae_table1/mlp_1layer.py:objective={objective},k={k},budget={budget}",
+                run,
+            ),
+            _evaluate(run),
+        ),
+        higher_is_better=False,
+        published=f"{published}",
+        source=IWAE_SOURCE,
+        **kw,
+    )
+
+
+_ECG = "ECG5000 (normal: 292 of 500 training rows; 4,500 test)"
+_DENOISE_MNIST = "MNIST"
+
 EXPERIMENTS = [
+    # Anomaly detection.
+    _anomaly(
+        "ecg5000_anomaly",
+        _ECG,
+        "dense VAE scored by its negative ELBO",
+        "configs/ecg5000_anomaly.py",
+        goal="AUROC >= 0.997, AP >= 0.99",
+        published="0.997 AUROC",
+        source="VELC, Zhang et al. 2019",
+        readme=True,
+    ),
+    *[
+        _anomaly(
+            f"ucr_anomaly_{name}",
+            f"UCR {name} (normal: class {normal})",
+            "dense VAE scored by its negative ELBO",
+            f"configs/ucr_anomaly.py:{name}",
+            readme=name == "GunPoint",
+        )
+        for name, normal in (
+            ("GunPoint", 1),
+            ("ItalyPowerDemand", 1),
+            ("ArrowHead", 0),
+            ("BasicMotions", 0),
+        )
+    ],
+    # Dimensionality reduction.
+    _hinton("mnist", "MNIST", goal="<= 3.00", source=HINTON_SOURCE, readme=True),
+    _probe("hinton2006_mnist", "MNIST", "deep AE (30-d code)", 30),
+    _hinton("fashion_mnist", "Fashion-MNIST"),
+    _probe("hinton2006_fashion_mnist", "Fashion-MNIST", "deep AE (30-d code)", 30),
+    Experiment(
+        id="hinton2006_mnist_code2",
+        task=REDUCTION,
+        dataset="MNIST",
+        model="deep AE 784-1000-500-250-2 (2-d code): linear probe",
+        metrics=("linear_probe/code_accuracy", "pca/model_sse"),
+        metric_label="test accuracy on the 2-d codes / squared error per image",
+        commands=(
+            _train("configs/hinton2006_mnist.py:code=2", "hinton2006_mnist_code2"),
+            _evaluate("hinton2006_mnist_code2"),
+        ),
+        baselines=("linear_probe/pca_accuracy", "pca/pca_sse"),
+        baseline_label="PCA-2",
+    ),
+    # Denoising.
+    _denoising(
+        "",
+        "gaussian_noise",
+        _DENOISE_MNIST,
+        "conv DAE",
+        "Gaussian noise std 0.3",
+        goal=">= 5 dB above the best classic",
+        readme=True,
+    ),
+    _denoising(
+        "noise=gaussian_0.5", "gaussian_noise", _DENOISE_MNIST, "conv DAE", "Gaussian std 0.5"
+    ),
+    _denoising(
+        "noise=salt_and_pepper",
+        "salt_and_pepper",
+        _DENOISE_MNIST,
+        "conv DAE",
+        "salt and pepper, 20% of pixels",
+    ),
+    _denoising("model=dense", "gaussian_noise", _DENOISE_MNIST, "dense DAE", "Gaussian std 0.3"),
+    _denoising(
+        "model=resnet", "gaussian_noise", _DENOISE_MNIST, "residual DAE", "Gaussian std 0.3"
+    ),
+    _denoising(
+        "data=fashion_mnist",
+        "gaussian_noise",
+        "Fashion-MNIST",
+        "conv DAE",
+        "Gaussian noise std 0.3",
+    ),
+    _denoising(
+        "data=fashion_mnist,noise=gaussian_0.5",
+        "gaussian_noise",
+        "Fashion-MNIST",
+        "conv DAE",
+        "Gaussian std 0.5",
+    ),
+    _denoising(
+        "data=fashion_mnist,noise=salt_and_pepper",
+        "salt_and_pepper",
+        "Fashion-MNIST",
+        "conv DAE",
+        "salt and pepper, 20% of pixels",
+    ),
+    # Imputation.
+    *[
+        _imputation(
+            "mnist_imputation",
+            "MNIST",
+            "conv AE trained on masked inputs",
+            "configs/mnist_imputation.py",
+            fraction,
+            "pixels",
+        )
+        for fraction in (25, 50, 75)
+    ],
+    *[
+        _imputation(
+            "ecg5000_imputation",
+            "ECG5000",
+            "dense AE trained on masked time steps",
+            "configs/mnist_imputation.py:ecg5000",
+            fraction,
+            "time steps",
+        )
+        for fraction in (25, 50, 75)
+    ],
+    # Likelihood.
     dataclasses.replace(
-        _iwae("vae", 1, "20min", 86.76), curve="iwae_table1/mlp_1layer_vae_k1_20min_curve"
+        _iwae("vae", 1, "20min", 86.76, goal="<= 87.0", readme=True),
+        curve="iwae_table1/mlp_1layer_vae_k1_20min_curve",
     ),
     _iwae("iwae", 50, "20min", 84.78),
     Experiment(
-        id="mnist_conv_vae",
+        id="mnist_likelihood_resnet_vae",
+        task=LIKELIHOOD,
         dataset="MNIST, dynamically binarised",
-        model="conv VAE (32-64 channels, 32-d latent)",
-        metrics=("likelihood/nll", "likelihood/elbo"),
-        metric_label="test NLL, k=100 / ELBO (nats)",
-        # 4,000 of the config's 10,000 steps: a CPU budget.
-        train=(
-            "python experiments/train.py --config=configs/images.py:fashion_mnist_conv_vae "
-            "--config.data.name=mnist --config.data.binarize=dynamic "
-            "--config.train.num_steps=4000 --config.train.eval_every=1000 "
-            "--config.train.checkpoint_every=1000 --workdir=runs/mnist_conv_vae"
+        model="residual VAE, 20 min of CPU",
+        metrics=("likelihood/nll", "likelihood/active_units", "likelihood/kl"),
+        metric_label="test NLL (nats) / active units / KL (nats)",
+        commands=(
+            _train("configs/mnist_likelihood.py:resnet_vae", "mnist_likelihood_resnet_vae"),
+            _evaluate("mnist_likelihood_resnet_vae"),
         ),
-        evaluate=(
-            "python experiments/evaluate.py --workdir=runs/mnist_conv_vae "
-            "--evals=likelihood,reconstruction,generation,cost "
-            "--option=likelihood.num_samples=100"
-        ),
+        baselines=("likelihood/nll",),
+        baseline_label="the MLP VAE of the first row, same 20 CPU minutes",
+        baseline_run="iwae_table1/mlp_1layer_vae_k1_20min",
+        higher_is_better=False,
+        readme=True,
     ),
+    # Compression.
     Experiment(
         id="mnist_conv_ae",
-        dataset="MNIST",
-        model="conv AE (32-d code) vs PCA (32 components)",
-        metrics=("pca/model_mse", "pca/pca_mse"),
-        metric_label="test MSE per pixel: AE / PCA",
-        train=(
-            "python experiments/train.py --config=configs/images.py:mnist_conv_ae "
-            "--workdir=runs/mnist_conv_ae"
-        ),
-        evaluate=(
-            "python experiments/evaluate.py --workdir=runs/mnist_conv_ae "
-            "--evals=pca,linear_probe,compression,denoising,cost"
-        ),
-    ),
-    Experiment(
-        id="fashion_mnist_conv_ae",
-        dataset="Fashion-MNIST",
-        model="conv AE (32-d code) vs PCA (32 components)",
-        metrics=("pca/model_mse", "pca/pca_mse"),
-        metric_label="test MSE per pixel: AE / PCA",
-        train=(
-            "python experiments/train.py --config=configs/images.py:mnist_conv_ae "
-            "--config.data.name=fashion_mnist --config.train.num_steps=4000 "
-            "--config.train.eval_every=1000 --config.train.checkpoint_every=1000 "
-            "--workdir=runs/fashion_mnist_conv_ae"
-        ),
-        evaluate=(
-            "python experiments/evaluate.py --workdir=runs/fashion_mnist_conv_ae "
-            "--evals=pca,linear_probe,cost"
-        ),
-    ),
-    Experiment(
-        id="mnist_conv_ae",
-        dataset="MNIST",
-        model="conv AE (32-d code): linear probe",
-        metrics=(
-            "linear_probe/code_accuracy",
-            "linear_probe/pca_accuracy",
-            "linear_probe/raw_accuracy",
-        ),
-        metric_label="test accuracy: code / PCA-32 / raw pixels",
-        train="(the MNIST conv AE run above)",
-        evaluate="(the MNIST conv AE evaluation above)",
-    ),
-    Experiment(
-        id="ecg5000_lstm_ae",
-        dataset="ECG5000, trained on normal beats",
-        model="LSTM autoencoder",
-        metrics=("anomaly/auroc", "anomaly/average_precision"),
-        metric_label="AUROC / average precision (anomalous beats)",
-        train=(
-            "python experiments/train.py --config=configs/ecg5000_recurrent.py:lstm_ae "
-            "--workdir=runs/ecg5000_lstm_ae"
-        ),
-        evaluate=(
-            "python experiments/evaluate.py --workdir=runs/ecg5000_lstm_ae "
-            "--evals=anomaly,reconstruction,cost"
-        ),
-    ),
-    Experiment(
-        id="mnist_conv_ae",
-        dataset="MNIST",
-        model="conv AE (32-d code): denoising, Gaussian noise std 0.3",
-        metrics=("denoising/gaussian_noise/psnr_noisy", "denoising/gaussian_noise/psnr_denoised"),
-        metric_label="PSNR (dB): noisy input / reconstruction",
-        train="(the MNIST conv AE run above)",
-        evaluate="(the MNIST conv AE evaluation above)",
-    ),
-    Experiment(
-        id="mnist_conv_ae",
+        task=COMPRESSION,
         dataset="MNIST",
         model="conv AE (32-d code, 8 bits per value)",
-        metrics=(
-            "compression/code_bits_entropy_coded",
-            "compression/png_bits",
-            "compression/psnr",
+        metrics=("compression/code_bits_entropy_coded", "compression/psnr"),
+        metric_label="bits per image (entropy-coded code) / PSNR (dB) at that rate",
+        commands=(
+            _train("configs/images.py:mnist_conv_ae", "mnist_conv_ae"),
+            _evaluate("mnist_conv_ae", "--evals=compression,cost"),
         ),
-        metric_label="bits per image: entropy-coded code / PNG (lossless); PSNR (dB) at that rate",
-        train="(the MNIST conv AE run above)",
-        evaluate="(the MNIST conv AE evaluation above)",
+        baselines=("compression/png_bits",),
+        baseline_label="PNG bits per image (lossless)",
+        higher_is_better=False,
     ),
 ]

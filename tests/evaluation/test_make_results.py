@@ -1,4 +1,4 @@
-"""docs/make_results.py: rows come only from results.json files."""
+"""docs/make_results.py: rows come only from results.json files, each with its baseline."""
 
 import functools
 import importlib.util
@@ -16,80 +16,151 @@ def _module():
     return module
 
 
+def _experiment(run_id: str):
+    return next(e for e in _module().EXPERIMENTS if e.id == run_id)
+
+
+def _write_results(runs, run_id: str, metrics: dict, **extra) -> None:
+    (runs / run_id).mkdir(parents=True, exist_ok=True)
+    (runs / run_id / "results.json").write_text(json.dumps({"metrics": metrics, **extra}))
+
+
+def _row(text: str, model: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith("| ") and model in line)
+
+
+IWAE_K1 = "iwae_table1/mlp_1layer_vae_k1_20min"
+
+
 def test_rows_show_measured_values_and_pending_runs(tmp_path):
     make_results = _module()
-    first = make_results.EXPERIMENTS[0]
-    run = tmp_path / first.id
-    run.mkdir(parents=True)
+    likelihood = _experiment(IWAE_K1)
+    _write_results(
+        tmp_path,
+        likelihood.id,
+        {
+            "likelihood/nll": 90.5,
+            "likelihood/active_units": 17.0,
+            "likelihood/kl": 25.25,
+            "cost/epochs": 3.3,
+        },
+        seconds={"likelihood": 150.0},
+        train_seconds=120.0,
+        device="cpu x1 (2 cores)",
+        commit="0123456789abcdef",
+    )
     history = {
         "1000": {"metrics": {"likelihood/nll": 95.0}, "train_seconds": 60.0},
         "2000": {"metrics": {"likelihood/nll": 90.5}, "train_seconds": 120.0},
     }
-    (run / "results.json").write_text(
-        json.dumps(
-            {
-                "metrics": {
-                    "likelihood/nll": 90.5,
-                    "likelihood/active_units": 17.0,
-                    "cost/epochs": 3.3,
-                },
-                "seconds": {"likelihood": 150.0},
-                "train_seconds": 120.0,
-                "device": "cpu x1 (2 cores)",
-            }
-        )
-    )
-    curve = tmp_path / first.curve
-    curve.mkdir(parents=True)
-    (curve / "results.json").write_text(
+    (tmp_path / likelihood.curve).mkdir(parents=True)
+    (tmp_path / likelihood.curve / "results.json").write_text(
         json.dumps({"history": history, "evals": {"likelihood": {"num_samples": 500}}})
     )
     text = make_results.render(str(tmp_path))
-    lines = text.splitlines()
-    measured = next(line for line in lines if line.startswith("| ") and "90.50 / 17" in line)
-    assert "86.76" in measured and "3.3" in measured and "train 2.0 min, eval 2.5 min" in measured
-    assert sum("not run yet" in line for line in lines) == len(make_results.EXPERIMENTS) - 1
+    measured = _row(text, likelihood.model)
+    assert "| 90.50 / 17 / 25.25 |" in measured and "86.76" in measured
+    assert "| 3.3 | train 2.0 min, eval 2.5 min | cpu x1 (2 cores) | 0123456789 |" in measured
+    assert sum("not run yet" in line for line in text.splitlines()) == (
+        len(make_results.EXPERIMENTS) - 1
+    )
     assert "| 2,000 | 2.0 min | 90.50 |" in text and "k=5,000 gives 90.50" in text
     assert "nll_vs_time.png" not in text  # no figures directory given
-    assert first.train in text
+    assert likelihood.commands[0] in text
+    # Every task has its own section, each with the full header.
+    for task in dict.fromkeys(e.task for e in make_results.EXPERIMENTS):
+        assert f"## {task}" in text
+    assert text.count("| dataset | model | metric | ours | baseline, same run |") == len(
+        set(e.task for e in make_results.EXPERIMENTS)
+    )
+
+
+def test_the_baseline_of_the_same_run_says_whether_the_model_beats_it(tmp_path):
+    make_results = _module()
+    anomaly = _experiment("ecg5000_anomaly")
+    _write_results(
+        tmp_path,
+        anomaly.id,
+        {
+            "anomaly/auroc": 0.995,
+            "anomaly/average_precision": 0.99,
+            "anomaly/best_baseline_auroc": 0.9925,
+            "anomaly/pca_upper_bound/average_precision": 0.986,
+        },
+    )
+    hinton = _experiment("hinton2006_mnist")
+    _write_results(tmp_path, hinton.id, {"pca/model_sse": 4.25, "pca/pca_sse": 3.5})
+    text = make_results.render(str(tmp_path))
+    assert "| 0.995 / 0.99 | 0.9925 / 0.986 (best classic AUROC" in _row(text, anomaly.model)
+    assert "| yes (+0.0025) |" in _row(text, anomaly.model)
+    # Lower is better for squared error: more than PCA's is a loss.
+    assert "| 4.25 | 3.50 (PCA-30) | no (+0.75) |" in _row(text, hinton.model)
+
+
+def test_a_baseline_from_another_run_and_one_not_measured(tmp_path):
+    make_results = _module()
+    resnet = _experiment("mnist_likelihood_resnet_vae")
+    _write_results(
+        tmp_path,
+        resnet.id,
+        {"likelihood/nll": 84.0, "likelihood/active_units": 30.0, "likelihood/kl": 30.5},
+    )
+    text = make_results.render(str(tmp_path))
+    assert "| not measured (" in _row(text, resnet.model)  # the MLP run is not there
+    _write_results(tmp_path, resnet.baseline_run, {"likelihood/nll": 86.5})
+    text = make_results.render(str(tmp_path))
+    assert "| 86.50 (the MLP VAE" in _row(text, resnet.model)
+    assert "| yes (-2.5) |" in _row(text, resnet.model)
 
 
 def test_readme_excerpt_is_rewritten_between_its_markers(tmp_path):
     make_results = _module()
-    first = make_results.EXPERIMENTS[0]
-    (tmp_path / first.id).mkdir(parents=True)
-    (tmp_path / first.id / "results.json").write_text(
-        json.dumps({"metrics": {"likelihood/nll": 88.25, "likelihood/active_units": 18.0}})
+    anomaly = _experiment("ecg5000_anomaly")
+    assert anomaly.readme
+    _write_results(
+        tmp_path,
+        anomaly.id,
+        {
+            "anomaly/auroc": 0.98,
+            "anomaly/average_precision": 0.97,
+            "anomaly/best_baseline_auroc": 0.99,
+            "anomaly/pca_upper_bound/average_precision": 0.985,
+        },
     )
     readme = tmp_path / "README.md"
     readme.write_text(f"top\n{make_results.README_START}\nold\n{make_results.README_END}\nend\n")
     assert make_results.update_readme(str(readme), str(tmp_path))
     text = readme.read_text()
     assert "old" not in text and text.startswith("top\n") and text.endswith("end\n")
-    assert "| 88.25 / 18 | 86.76 |" in text and "not run yet" not in text
+    assert "| 0.98 / 0.97 | 0.99 / 0.985 (best classic AUROC" in text
+    assert "| no (-0.01) |" in text  # a loss is shown as one
+    assert "not run yet" not in text  # rows not measured are left out
+    assert text.count("\n| ") == 2  # the header and the one measured row
 
 
 def test_rows_of_runs_not_here_are_kept_from_the_previous_results(tmp_path):
     make_results = _module()
-    first, second = make_results.EXPERIMENTS[:2]
+    first, second = _experiment(IWAE_K1), _experiment("iwae_table1/mlp_1layer_iwae_k50_20min")
     earlier = tmp_path / "earlier"
     for experiment, nll in ((first, 91.0), (second, 95.5)):
-        (earlier / experiment.id).mkdir(parents=True)
-        (earlier / experiment.id / "results.json").write_text(
-            json.dumps({"metrics": {"likelihood/nll": nll, "likelihood/active_units": 20.0}})
+        _write_results(
+            earlier,
+            experiment.id,
+            {"likelihood/nll": nll, "likelihood/active_units": 20.0, "likelihood/kl": 20.0},
         )
     results_md = tmp_path / "results.md"
     results_md.write_text(make_results.render(str(earlier)))
     # A rerun of the first experiment only, elsewhere.
     now = tmp_path / "now"
-    (now / first.id).mkdir(parents=True)
-    (now / first.id / "results.json").write_text(
-        json.dumps({"metrics": {"likelihood/nll": 88.5, "likelihood/active_units": 18.0}})
+    _write_results(
+        now,
+        first.id,
+        {"likelihood/nll": 88.5, "likelihood/active_units": 18.0, "likelihood/kl": 20.0},
     )
     previous = make_results.Previous.read(str(results_md))
     text = make_results.render(str(now), previous=previous)
-    assert "| 88.50 / 18 |" in text and "| 91.00 / 20 |" not in text  # rerun replaces
-    assert "| 95.50 / 20 |" in text  # not rerun: kept
+    assert "| 88.50 / 18 / 20 |" in text and "| 91.00 / 20 / 20 |" not in text  # rerun replaces
+    assert "| 95.50 / 20 / 20 |" in text  # not rerun: kept
     assert sum("not run yet" in line for line in text.splitlines()) == (
         len(make_results.EXPERIMENTS) - 2
     )
