@@ -47,9 +47,14 @@ TASK_NOTES = {
     ),
     LIKELIHOOD: (
         "Test negative log-likelihood of dynamically binarised MNIST, importance-sampled "
-        "with k=5,000, after a training budget stated in the model cell."
+        "with k=5,000, after the training budget in the command; there is no classic "
+        "baseline here, the comparison is the published value of the same model."
     ),
-    COMPRESSION: "",
+    COMPRESSION: (
+        "An entropy estimate of the quantised code, not yet a file that can be decoded, "
+        "and PNG is lossless: this row is not a rate-distortion comparison (the learned "
+        "codec against JPEG, WebP, JPEG XL and AVIF at equal quality is still to come)."
+    ),
 }
 
 
@@ -198,13 +203,15 @@ def _imputation(run: str, dataset: str, model: str, config: str, fraction: int, 
 
 def _iwae(objective: str, k: int, budget: str, published: float, **kw) -> Experiment:
     run = f"iwae_table1/mlp_1layer_{objective}_k{k}_{budget}"
+    # The labels are the ones these rows were first measured under, so that their
+    # numbers are kept when the runs are not here (make_results matches rows by them).
     return Experiment(
         id=run,
         task=LIKELIHOOD,
         dataset="MNIST, dynamically binarised",
-        model=f"MLP {objective.upper()} k={k}, 784-200-200-50 tanh, {budget} of CPU",
-        metrics=("likelihood/nll", "likelihood/active_units", "likelihood/kl"),
-        metric_label="test NLL (nats) / active units / KL (nats)",
+        model=f"MLP {objective.upper()} k={k}, 784-200-200-50 tanh (1 stochastic layer)",
+        metrics=("likelihood/nll", "likelihood/active_units"),
+        metric_label="test NLL, k=5,000 (nats) / active units",
         commands=(
             _train(
                 f"configs/iwae_table1/mlp_1layer.py:objective={objective},k={k},budget={budget}",
@@ -238,7 +245,7 @@ EXPERIMENTS = [
         _anomaly(
             f"ucr_anomaly_{name}",
             f"UCR {name} (normal: class {normal})",
-            "dense VAE scored by its negative ELBO",
+            "dense AE scored by its reconstruction error",
             f"configs/ucr_anomaly.py:{name}",
             readme=name == "GunPoint",
         )
@@ -342,37 +349,24 @@ EXPERIMENTS = [
         curve="iwae_table1/mlp_1layer_vae_k1_20min_curve",
     ),
     _iwae("iwae", 50, "20min", 84.78),
-    Experiment(
-        id="mnist_likelihood_resnet_vae",
-        task=LIKELIHOOD,
-        dataset="MNIST, dynamically binarised",
-        model="residual VAE, 20 min of CPU",
-        metrics=("likelihood/nll", "likelihood/active_units", "likelihood/kl"),
-        metric_label="test NLL (nats) / active units / KL (nats)",
-        commands=(
-            _train("configs/mnist_likelihood.py:resnet_vae", "mnist_likelihood_resnet_vae"),
-            _evaluate("mnist_likelihood_resnet_vae"),
-        ),
-        baselines=("likelihood/nll",),
-        baseline_label="the MLP VAE of the first row, same 20 CPU minutes",
-        baseline_run="iwae_table1/mlp_1layer_vae_k1_20min",
-        higher_is_better=False,
-        readme=True,
-    ),
     # Compression.
     Experiment(
         id="mnist_conv_ae",
         task=COMPRESSION,
         dataset="MNIST",
         model="conv AE (32-d code, 8 bits per value)",
-        metrics=("compression/code_bits_entropy_coded", "compression/psnr"),
-        metric_label="bits per image (entropy-coded code) / PSNR (dB) at that rate",
+        metrics=(
+            "compression/code_bits_entropy_coded",
+            "compression/png_bits",
+            "compression/psnr",
+        ),
+        metric_label=(
+            "bits per image: entropy-coded code / PNG (lossless); PSNR (dB) at that rate"
+        ),
         commands=(
             _train("configs/images.py:mnist_conv_ae", "mnist_conv_ae"),
             _evaluate("mnist_conv_ae", "--evals=compression,cost"),
         ),
-        baselines=("compression/png_bits",),
-        baseline_label="PNG bits per image (lossless)",
         higher_is_better=False,
     ),
 ]

@@ -38,12 +38,7 @@ def test_rows_show_measured_values_and_pending_runs(tmp_path):
     _write_results(
         tmp_path,
         likelihood.id,
-        {
-            "likelihood/nll": 90.5,
-            "likelihood/active_units": 17.0,
-            "likelihood/kl": 25.25,
-            "cost/epochs": 3.3,
-        },
+        {"likelihood/nll": 90.5, "likelihood/active_units": 17.0, "cost/epochs": 3.3},
         seconds={"likelihood": 150.0},
         train_seconds=120.0,
         device="cpu x1 (2 cores)",
@@ -59,7 +54,7 @@ def test_rows_show_measured_values_and_pending_runs(tmp_path):
     )
     text = make_results.render(str(tmp_path))
     measured = _row(text, likelihood.model)
-    assert "| 90.50 / 17 / 25.25 |" in measured and "86.76" in measured
+    assert "| 90.50 / 17 |" in measured and "86.76" in measured
     assert "| 3.3 | train 2.0 min, eval 2.5 min | cpu x1 (2 cores) | 0123456789 |" in measured
     assert sum("not run yet" in line for line in text.splitlines()) == (
         len(make_results.EXPERIMENTS) - 1
@@ -97,20 +92,29 @@ def test_the_baseline_of_the_same_run_says_whether_the_model_beats_it(tmp_path):
     assert "| 4.25 | 3.50 (PCA-30) | no (+0.75) |" in _row(text, hinton.model)
 
 
-def test_a_baseline_from_another_run_and_one_not_measured(tmp_path):
+def test_a_baseline_from_another_run_and_one_not_measured(tmp_path, monkeypatch):
     make_results = _module()
-    resnet = _experiment("mnist_likelihood_resnet_vae")
-    _write_results(
-        tmp_path,
-        resnet.id,
-        {"likelihood/nll": 84.0, "likelihood/active_units": 30.0, "likelihood/kl": 30.5},
+    mlp = _experiment(IWAE_K1)
+    resnet = make_results.Experiment(
+        id="resnet_vae",
+        task=mlp.task,
+        dataset=mlp.dataset,
+        model="residual VAE",
+        metrics=("likelihood/nll",),
+        metric_label="test NLL",
+        commands=("python experiments/train.py ...",),
+        baselines=("likelihood/nll",),
+        baseline_label="the MLP VAE, same budget",
+        baseline_run=mlp.id,
+        higher_is_better=False,
     )
+    monkeypatch.setattr(make_results, "EXPERIMENTS", [mlp, resnet])
+    _write_results(tmp_path, resnet.id, {"likelihood/nll": 84.0})
     text = make_results.render(str(tmp_path))
-    assert "| not measured (" in _row(text, resnet.model)  # the MLP run is not there
-    _write_results(tmp_path, resnet.baseline_run, {"likelihood/nll": 86.5})
+    assert "| 84 | not measured (the MLP VAE, same budget) |" in _row(text, "residual VAE")
+    _write_results(tmp_path, mlp.id, {"likelihood/nll": 86.5, "likelihood/active_units": 18.0})
     text = make_results.render(str(tmp_path))
-    assert "| 86.50 (the MLP VAE" in _row(text, resnet.model)
-    assert "| yes (-2.5) |" in _row(text, resnet.model)
+    assert "| 86.50 (the MLP VAE, same budget) | yes (-2.5) |" in _row(text, "residual VAE")
 
 
 def test_readme_excerpt_is_rewritten_between_its_markers(tmp_path):
@@ -146,7 +150,7 @@ def test_rows_of_runs_not_here_are_kept_from_the_previous_results(tmp_path):
         _write_results(
             earlier,
             experiment.id,
-            {"likelihood/nll": nll, "likelihood/active_units": 20.0, "likelihood/kl": 20.0},
+            {"likelihood/nll": nll, "likelihood/active_units": 20.0},
         )
     results_md = tmp_path / "results.md"
     results_md.write_text(make_results.render(str(earlier)))
@@ -159,8 +163,8 @@ def test_rows_of_runs_not_here_are_kept_from_the_previous_results(tmp_path):
     )
     previous = make_results.Previous.read(str(results_md))
     text = make_results.render(str(now), previous=previous)
-    assert "| 88.50 / 18 / 20 |" in text and "| 91.00 / 20 / 20 |" not in text  # rerun replaces
-    assert "| 95.50 / 20 / 20 |" in text  # not rerun: kept
+    assert "| 88.50 / 18 |" in text and "| 91.00 / 20 |" not in text  # rerun replaces
+    assert "| 95.50 / 20 |" in text  # not rerun: kept
     assert sum("not run yet" in line for line in text.splitlines()) == (
         len(make_results.EXPERIMENTS) - 2
     )
