@@ -35,6 +35,7 @@ from aelab.sweeps.definition import Sweep
 from aelab.sweeps.storage import retry_stale_trial_callback
 from aelab.sweeps.study import slot_of
 from aelab.training import NonFiniteLossError, TrainCallback
+from aelab.training.loop import LoopOptions
 from aelab.training.metric_writer import read_metrics
 
 # Errors that fail one trial but not the sweep: divergence, and values the config or
@@ -50,7 +51,9 @@ class TrialReporter(TrainCallback):
     """Training callback: reports each evaluation to Optuna and prunes.
 
     Raising `optuna.TrialPruned` in `on_evaluation` is safe: the loop has saved that
-    step's checkpoint first.
+    step's checkpoint first. The best evaluation (Sweep.value "best") is tracked over
+    the steps `checkpointed(step)` says have a checkpoint, so that a trial is worth what
+    a checkpoint it keeps reached, not an evaluation between checkpoints.
     """
 
     def __init__(
@@ -60,9 +63,11 @@ class TrialReporter(TrainCallback):
         direction: str,
         *,
         previous: optuna.trial.FrozenTrial | None = None,
+        checkpointed=lambda step: True,
     ):
         self.trial = trial
         self.metric = metric
+        self.checkpointed = checkpointed
         self.sign = 1.0 if direction == "minimize" else -1.0
         # A retried trial inherits what its killed attempt reported and its best so far.
         attrs = previous.user_attrs if previous is not None else {}
@@ -77,8 +82,10 @@ class TrialReporter(TrainCallback):
                 f"({', '.join(sorted(metrics))}); set Sweep.metric to one of them."
             )
         value = float(metrics[self.metric])
-        if math.isfinite(value) and (
-            self.best is None or self.sign * value < self.sign * self.best[self.metric]
+        if (
+            math.isfinite(value)
+            and self.checkpointed(step)
+            and (self.best is None or self.sign * value < self.sign * self.best[self.metric])
         ):
             self.best, self.best_step = dict(metrics), step
             self.trial.set_user_attr("best_metrics", self.best)
@@ -192,7 +199,17 @@ def run_trial(
     trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
     params = {name: dimension.suggest(trial, name) for name, dimension in sweep.space.items()}
     config = sweep.trial_config(params)
-    reporter = TrialReporter(trial, sweep.metric, sweep.direction, previous=previous)
+    loop = LoopOptions.from_section(config.train, path="train")
+    reporter = TrialReporter(
+        trial,
+        sweep.metric,
+        sweep.direction,
+        previous=previous,
+        checkpointed=lambda step: (
+            step == loop.num_steps
+            or (loop.checkpoint_every > 0 and step % loop.checkpoint_every == 0)
+        ),
+    )
     with _workdir_lock(workdir):
         resumed_from = _latest_checkpoint_step(workdir)
         if resumed_from is not None:

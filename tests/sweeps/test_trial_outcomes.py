@@ -109,6 +109,29 @@ def test_trial_value_final_or_best(tmp_path):
     assert values["best"]["value"] == max(reported) > reported[-1]
 
 
+def test_the_best_value_is_one_a_checkpoint_kept(tmp_path):
+    """Evaluated at steps 10, 20, 30 but checkpointed at 20 and 30 only: step 10's
+    (higher) value has no checkpoint, so the trial is not worth it."""
+    spec = write_sweep_file(
+        str(tmp_path),
+        """
+        Sweep(
+            config_file=QUICKSTART, config_arg="smoke",
+            overrides={**SMOKE, "train.num_steps": 30, "train.checkpoint_every": 20},
+            space={"optimizer.learning_rate": Choice([1e-3])},
+            sampler="grid", direction="maximize", value="best",
+        )
+        """,
+    )
+    run = SweepRun(sweep_spec=spec, sweep_dir=str(tmp_path / "sweep"))
+    assert run_sweep(run, num_workers=0)
+    [row] = results_rows(_study(run))
+    reported = {r["step"]: r["eval/loss"] for r in read_metrics(row["workdir"]) if "eval/loss" in r}
+    assert sorted(reported) == [10, 20, 30] and reported[10] > max(reported[20], reported[30])
+    assert row["value"] == max(reported[20], reported[30])
+    assert row["best_step"] in (20, 30)
+
+
 def _mkdir(path):
     path.mkdir()
     return str(path)
