@@ -13,7 +13,14 @@ Arguments (comma-separated, each optional): `data=mnist|fashion_mnist`, `code=<n
 (default 30; `code=2` for the 2-d codes plotted next to PCA-2), `budget=cpu|full`
 (`full`: 100,000 steps for an accelerator), `smoke`.
 
-Result: not measured yet.
+Result (2026-12-01, commit 9fac450, 2-core AMD EPYC; 30,000 steps, 11.4 min of
+training, 0.5 min of evaluation): the checkpoint with the best validation loss (step
+20,000 of 30,000, 47 epochs of the 54,000 training images) reconstructs the 10,000 test
+images with a squared error of 3.10 per image, against 13.87 for PCA-30 fitted on the
+same images in the same run (the paper: 3.00 and 13.87). The goal of 3.00 is missed by
+0.10; the validation loss stops improving after step 17,500 (the 2.8M-parameter net
+starts to overfit the cross-entropy), so a longer run alone does not close it. A linear
+probe on the 30-d codes: 90.1% test accuracy, PCA-30 89.3%, raw pixels 88.8%.
 """
 
 from aelab.config import base_config, make_smoke, parse_config_arg

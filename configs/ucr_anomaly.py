@@ -14,33 +14,50 @@ VARIANTS lists the measured ones), then optionally `normal=<class index>` (defau
 the first class the files declare), `code=<n>` (default 4),
 `model=dense_ae|lstm_ae|gru_ae`, `steps=<n>` (default 4000), `smoke`.
 
+Measured so far (below): the default dense AE beats the best classic detector on none
+of the four sets (ties at 1.0 on BasicMotions). Only the defaults were tried: these
+training sets hold 10-500 normal series, and their one-class validation part (2-50
+series, normal only) can rank checkpoints by reconstruction loss but not choose a
+detector's hyperparameters by AUROC as configs/ecg5000_anomaly.py does.
+
 GunPoint:
 
   python experiments/train.py --config=configs/ucr_anomaly.py:GunPoint \
       --workdir=runs/ucr_anomaly_GunPoint
 
-Result: not measured yet.
+Result (2026-12-01, commit c679040, 2-core AMD EPYC, about 10 s of training and 1 s
+of evaluation): test AUROC 0.916 / AP 0.919 (150 series, 76 normal), below PCA's upper bound
+0.948 (22 components); above PCA with its components chosen on validation (0.863),
+the one-class SVM (0.899) and isolation forest (0.871).
 
 ItalyPowerDemand:
 
   python experiments/train.py --config=configs/ucr_anomaly.py:ItalyPowerDemand \
       --workdir=runs/ucr_anomaly_ItalyPowerDemand
 
-Result: not measured yet.
+Result (2026-12-01, commit c679040, 2-core AMD EPYC, about 10 s of training and 1 s
+of evaluation): test AUROC 0.962 / AP 0.958 (1,029 series), below PCA (0.975 with 8
+components chosen on validation, 0.977 its upper bound); above the one-class SVM
+(0.951) and isolation forest (0.847).
 
 ArrowHead:
 
   python experiments/train.py --config=configs/ucr_anomaly.py:ArrowHead \
       --workdir=runs/ucr_anomaly_ArrowHead
 
-Result: not measured yet.
+Result (2026-12-01, commit c679040, 2-core AMD EPYC, about 10 s of training and 1 s
+of evaluation): test AUROC 0.608 / AP 0.624 (175 series), far below isolation forest (0.818)
+and the one-class SVM (0.711); PCA 0.617 (upper bound 0.634). Reconstruction error
+does not tell its classes apart: the shapes differ little in a 4-d code.
 
 BasicMotions (multivariate, 6 channels):
 
   python experiments/train.py --config=configs/ucr_anomaly.py:BasicMotions \
       --workdir=runs/ucr_anomaly_BasicMotions
 
-Result: not measured yet.
+Result (2026-12-01, commit c679040, 2-core AMD EPYC, about 10 s of training and 1 s
+of evaluation): test AUROC 1.000 / AP 1.000 (40 series, 10 normal), as does every
+baseline: too easy to rank detectors.
 """
 
 from aelab.config import base_config, make_smoke, parse_config_arg
