@@ -69,7 +69,16 @@ def _time(fn, *args) -> float:
 
 
 def run_case(name, example_shape, hidden_dims, latent_dim, batch_size, size, k, repeats):
+    """`run_population` of one of CASES' MLP VAEs."""
     config = _config(hidden_dims, latent_dim, batch_size)
+    return run_population(name, config, example_shape, size, k, repeats)
+
+
+def run_population(name, config, example_shape, size, k, repeats):
+    """Times `size` members of `config` (any model; its batch size, examples of
+    `example_shape`) trained as P sequential runs, as one vmapped population and by the
+    population's sequential fallback: `k` fused steps per call, `repeats` rounds."""
+    batch_size = config.data.batch_size
     rng = np.random.default_rng(0)
     members = [
         {

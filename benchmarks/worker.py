@@ -35,7 +35,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _timed_calls(call, seconds: float, steps_per_call: int) -> tuple[int, float, float]:
+def timed_calls(call, seconds: float, steps_per_call: int) -> tuple[int, float, float]:
     """Runs `call()` until `seconds` have passed; returns (steps, elapsed seconds, CPU
     seconds of this process). On a shared machine, wall time counts the time other
     processes hold the cores; CPU time does not (but counts threads that spin)."""
@@ -124,7 +124,7 @@ def measure_aelab(case: cases.Case, seconds: float, overrides: dict, num_devices
         state, metrics = compiled(state, batches.next_stacked(k))
         return metrics
 
-    steps, elapsed, cpu = _timed_calls(call, seconds, k)
+    steps, elapsed, cpu = timed_calls(call, seconds, k)
     return {
         "steps_per_s": steps / elapsed,
         "steps_per_cpu_s": steps / cpu,
@@ -183,7 +183,7 @@ def measure_torch(case: cases.Case, seconds: float):
     call()
     first_step_s = time.perf_counter() - start
     call()
-    steps, elapsed, cpu = _timed_calls(call, seconds, 1)
+    steps, elapsed, cpu = timed_calls(call, seconds, 1)
     return {
         "steps_per_s": steps / elapsed,
         "steps_per_cpu_s": steps / cpu,
@@ -221,73 +221,91 @@ def measure_matmul(size: int = 2048, repeats: int = 5) -> dict:
     }
 
 
-def measure_compile() -> dict:
-    """Seconds to build the state and trace and compile the first train call of every
-    config under configs/ (each variant of a file with `VARIANTS`, keyed
-    `configs/<file>.py:<variant>`; shapes only: no data is read); wall and CPU time
-    (compiling is mostly one thread, so on a busy machine the CPU time is the steadier
-    figure)."""
+def config_module(path: pathlib.Path):
+    """The module of a config file, loaded from its path as --config does."""
     import importlib.util
 
-    import jax
+    spec_module = importlib.util.spec_from_file_location(f"config_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec_module)
+    spec_module.loader.exec_module(module)
+    return module
 
-    from aelab.training.experiment import build_run_spec
-    from aelab.training.mesh import batch_sharding, make_data_mesh, replicated, state_sharding_fn
-    from aelab.training.optimizers import build_optimizer
-    from aelab.training.state import create_train_state
-    from aelab.training.step import fuse_steps, make_train_step
 
+def experiment_configs() -> dict:
+    """Every config under configs/ (sweep files aside), keyed `configs/<file>.py`, or
+    `configs/<file>.py:<variant>` for each variant of a file with `VARIANTS`."""
     configs = {}
     for path in sorted((REPO / "configs").rglob("*.py")):
         if path.name.startswith("_") or "sweeps" in path.parts:
             continue
-        spec_module = importlib.util.spec_from_file_location(f"config_{path.stem}", path)
-        module = importlib.util.module_from_spec(spec_module)
-        spec_module.loader.exec_module(module)
+        module = config_module(path)
         name = str(path.relative_to(REPO))
         for variant in getattr(module, "VARIANTS", None) or [None]:
             config = module.get_config(variant) if variant else module.get_config()
             configs[f"{name}:{variant}" if variant else name] = config
+    return configs
+
+
+def build_train_call(config, spec, mesh):
+    """(jitted call, train state, batch) of `config`'s first train call, from the
+    library's pieces the training loop uses: the state in its shardings,
+    `config.train.steps_per_call` fused steps, the state donated. The batch is abstract: {"inputs":
+    ShapeDtypeStruct [K, batch, *example_shape] float32}; `spec` is the config's
+    `build_run_spec`, `mesh` its data mesh."""
+    import jax
+
+    from aelab.training.mesh import batch_sharding, replicated, state_sharding_fn
+    from aelab.training.optimizers import build_optimizer
+    from aelab.training.state import create_train_state
+    from aelab.training.step import fuse_steps, make_train_step
+
+    optimizer = build_optimizer(config.optimizer, config.train.num_steps)
+    graphdef, state, shardings = create_train_state(
+        config.model,
+        spec.example_shape,
+        spec.output_shape,
+        optimizer,
+        seed=0,
+        mesh=mesh,
+        state_sharding_fn=state_sharding_fn(config.get("mesh")),
+    )
+    k = int(config.train.steps_per_call)
+    batch = {
+        "inputs": jax.ShapeDtypeStruct(
+            (k, config.data.batch_size, *spec.example_shape), jax.numpy.float32
+        )
+    }
+    step = make_train_step(
+        graphdef, spec.objective, optimizer, compute_dtype=config.train.get("compute_dtype")
+    )
+    jitted = jax.jit(
+        fuse_steps(step),
+        in_shardings=(shardings, batch_sharding(mesh, 1)),
+        out_shardings=(shardings, replicated(mesh)),
+        donate_argnums=0,
+    )
+    return jitted, state, batch
+
+
+def measure_compile() -> dict:
+    """Seconds to build the state and trace and compile the first train call of every
+    config under configs/ (`experiment_configs`; shapes only: no data is read); wall and
+    CPU time (compiling is mostly one thread, so on a busy machine the CPU time is the
+    steadier figure)."""
+    from aelab.training.experiment import build_run_spec
+    from aelab.training.mesh import make_data_mesh
 
     results = {}
-    for name, config in configs.items():
+    for name, config in experiment_configs().items():
         spec = build_run_spec(config)
         mesh = make_data_mesh(config.mesh.get("num_devices"))
-        optimizer = build_optimizer(config.optimizer, config.train.num_steps)
         start, start_cpu = time.perf_counter(), time.process_time()
-        graphdef, state, shardings = create_train_state(
-            config.model,
-            spec.example_shape,
-            spec.output_shape,
-            optimizer,
-            seed=0,
-            mesh=mesh,
-            state_sharding_fn=state_sharding_fn(config.get("mesh")),
-        )
-        k = int(config.train.steps_per_call)
-        batch = {
-            "inputs": jax.ShapeDtypeStruct(
-                (k, config.data.batch_size, *spec.example_shape), jax.numpy.float32
-            )
-        }
-        jitted = jax.jit(
-            fuse_steps(
-                make_train_step(
-                    graphdef,
-                    spec.objective,
-                    optimizer,
-                    compute_dtype=config.train.get("compute_dtype"),
-                )
-            ),
-            in_shardings=(shardings, batch_sharding(mesh, 1)),
-            out_shardings=(shardings, replicated(mesh)),
-            donate_argnums=0,
-        )
+        jitted, state, batch = build_train_call(config, spec, mesh)
         jitted.lower(state, batch).compile()
         results[name] = {
             "compile_s": time.perf_counter() - start,
             "compile_cpu_s": time.process_time() - start_cpu,
-            "steps_per_call": k,
+            "steps_per_call": int(config.train.steps_per_call),
         }
     return {"configs": results, "peak_rss_mb": peak_rss_mb()}
 
