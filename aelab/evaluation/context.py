@@ -30,7 +30,10 @@ class SplitData:
     """One split as arrays.
 
     Attributes:
-      inputs: float32 [n, *example_shape], transformed as in training.
+      inputs: float32 [n, *example_shape], transformed as in training (scaled,
+        binarised) but never corrupted: a run trained on corrupted inputs (denoising,
+        masking) is evaluated on the clean data, and evaluators that measure a
+        corruption (denoising, imputation) apply it themselves.
       labels: int32 [n], or None when the data set has no labels.
     """
 
@@ -62,7 +65,9 @@ def load_split_arrays(
         max_examples=max_examples,
     ):
         real = batch["mask"] > 0
-        inputs.append(batch["inputs"][real])
+        # With a training corruption the batch's "inputs" are corrupted and its
+        # "targets" are the clean data.
+        inputs.append(batch.get("targets", batch["inputs"])[real])
         if "label" in batch:
             targets.append(batch["label"][real])
     return SplitData(

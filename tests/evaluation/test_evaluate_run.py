@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import jax
+import ml_collections
 import numpy as np
 import orbax.checkpoint as ocp
 import pytest
@@ -19,6 +20,7 @@ from aelab.evaluation import (
     load_run,
     train_and_evaluate,
 )
+from aelab.evaluation.context import EvalContext
 from aelab.evaluation.runner import resolve_evals
 from aelab.training.metric_writer import read_metrics
 from tests.conftest import REPO, load_config
@@ -202,6 +204,30 @@ def test_evaluating_on_the_validation_split(tmp_path):
     train_and_evaluate(config, str(tmp_path / "no_validation"))
     with pytest.raises(ValueError, match="no validation split"):
         evaluate_run(str(tmp_path / "no_validation"), evals=["reconstruction"], split="validation")
+
+
+def test_a_run_trained_on_corrupted_inputs_is_evaluated_on_clean_data(tmp_path):
+    """A denoising run's evaluators see the clean data (the training corruption is not
+    applied to it), and the denoising evaluator corrupts it once: its noisy input's
+    error is that of the noise alone (std 0.3 clipped to [0, 1]: MSE near 0.05), not of
+    the noise applied twice."""
+    config = _tiny_config()
+    config.model.name = "dense_ae"
+    config.objective.name = "reconstruction"
+    config.data.corruption = ml_collections.ConfigDict(
+        {"name": "gaussian_noise", "std": 0.3, "clip": True}
+    )
+    workdir = str(tmp_path / "dae")
+    train_and_evaluate(config, workdir)
+    context = EvalContext(load_run(workdir), str(tmp_path / "plots"))
+    inputs = context.split("eval").inputs
+    # The digits are scaled to [0, 1] and take few distinct values when clean; noise
+    # would make almost every pixel distinct.
+    assert len(np.unique(inputs)) <= 17
+    metrics = evaluate_run(workdir, evals=["denoising"], overrides={"denoising.max_examples": 100})[
+        "metrics"
+    ]
+    assert metrics["denoising/gaussian_noise/noisy/mse"] < 0.07
 
 
 def test_periodic_every_must_align_with_evaluations(tmp_path):
