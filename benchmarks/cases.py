@@ -19,6 +19,17 @@ NUM_EXAMPLES = 10_000
 IMAGE_SHAPE = (28, 28, 1)
 SERIES_SHAPE = (140, 1)
 
+# How the PyTorch side gets its batches (worker.py --torch_input), each with its row.
+# "pipeline" samples every batch inside the timed step (randperm indexing, /255,
+# torch.bernoulli), a large part of a small model's step on 2 cores; "precomputed"
+# cycles through batches made before timing, PyTorch's best case. The target ratios
+# are held against the best case.
+TORCH_INPUTS = {
+    "precomputed": "precomputed batches",
+    "pipeline": "with its input pipeline",
+}
+TARGET_TORCH_INPUT = "precomputed"
+
 
 @dataclasses.dataclass(frozen=True)
 class Case:
@@ -34,7 +45,8 @@ class Case:
       objective: `config.objective` fields.
       torch_model: class name in torch_models.py and its keyword arguments.
       steps_per_call: aelab's `config.train.steps_per_call` (steps fused per host call).
-      target_ratio: aelab / PyTorch steps per second the issue asks for (None: none).
+      target_ratio: aelab / PyTorch steps per second the issue asks for, against PyTorch
+        on precomputed batches (`TARGET_TORCH_INPUT`; None: none).
       target_peak_fraction: fraction of the measured matmul peak asked for (None: none).
     """
 

@@ -1,8 +1,9 @@
 """Running `worker.py` in child processes for run.py, and pairing the two sides of a row.
 
 Every measurement gets a fresh process, so no two share threads, caches or a JAX
-backend; `paired` alternates the two sides (A B, B A, A B, ...) so that a drift in the
-machine's speed touches both alike.
+backend; `paired` alternates the two sides (A B, B A, A B, ...), and `alternating` any
+number of them (A B C, C B A, ...), so that a drift in the machine's speed touches all
+alike.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import string
 import subprocess
 import sys
 
@@ -48,18 +50,28 @@ def run_worker(
 
 def paired(a: dict, b: dict, repetitions: int, cpus) -> tuple[list[dict], list[dict]]:
     """Runs A and B alternately `repetitions` times each; a/b are run_worker kwargs."""
-    runs_a, runs_b = [], []
+    runs_a, runs_b = alternating([a, b], repetitions, cpus)
+    return runs_a, runs_b
+
+
+def alternating(sides: list[dict], repetitions: int, cpus) -> list[list[dict]]:
+    """Runs every side once per repetition, in order on even repetitions and in reverse on
+    odd ones (A B C, C B A, ...), so over two repetitions every side has the same mean
+    position; `sides` are run_worker kwargs. Returns each side's results, in the order
+    of `sides`."""
+    runs = [[] for _ in sides]
     for rep in range(repetitions):
-        order = [("a", a), ("b", b)] if rep % 2 == 0 else [("b", b), ("a", a)]
-        for side, spec in order:
+        order = list(enumerate(sides))
+        for index, spec in order if rep % 2 == 0 else reversed(order):
             result = run_worker(
                 spec["args"], env_flags=spec.get("flags", ""), env_vars=spec.get("env"), cpus=cpus
             )
-            (runs_a if side == "a" else runs_b).append(result)
+            runs[index].append(result)
+            side = string.ascii_lowercase[index]
             print(
                 f"  {side}: {' '.join(spec['args'][:2])} {spec.get('label', '')}: "
                 f"{result['steps_per_s']:.2f} steps/s, "
                 f"{result['steps_per_cpu_s']:.2f} steps per CPU second",
                 flush=True,
             )
-    return runs_a, runs_b
+    return runs

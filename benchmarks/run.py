@@ -11,7 +11,10 @@ figures are medians over the repetitions; a ratio is the median of the per-pair 
 which stays meaningful when the machine's speed drifts. Rows:
 
 - aelab vs PyTorch eager (same model, Adam, batch 128, same synthetic data): MLP VAE,
-  conv AE, residual conv VAE, LSTM AE;
+  conv AE, residual conv VAE, LSTM AE; each against PyTorch's best case, batches
+  precomputed before timing (the row with the targets), and against PyTorch with its
+  input pipeline (each step samples, scales and binarises its batch); the three
+  sides alternate (A B C, C B A, ...);
 - the same aelab step sharded over 8 fake CPU devices vs 1 device (parameters
   replicated, and split FSDP-style);
 - bf16 mixed precision vs float32;
@@ -41,9 +44,9 @@ REPO = HERE.parent
 sys.path[:0] = [str(HERE), str(REPO)]
 
 import report  # noqa: E402
-from cases import CASES  # noqa: E402
+from cases import CASES, TORCH_INPUTS  # noqa: E402
 from comparisons import aelab_comparisons  # noqa: E402
-from processes import paired, run_worker  # noqa: E402
+from processes import alternating, paired, run_worker  # noqa: E402
 from rows import aelab_row, compile_row, torch_row  # noqa: E402
 
 
@@ -88,14 +91,16 @@ def main() -> None:
     for name, case in CASES.items():
         if name not in groups:
             continue
-        print(f"{name}: aelab vs PyTorch", flush=True)
-        runs_a, runs_b = paired(
-            {"args": ["aelab", name, *seconds]},
-            {"args": ["torch", name, *seconds]},
-            args.repetitions,
-            cpus,
+        print(f"{name}: aelab vs PyTorch ({', '.join(TORCH_INPUTS.values())})", flush=True)
+        torch_sides = [
+            {"args": ["torch", name, *seconds, f"--torch_input={torch_input}"], "label": label}
+            for torch_input, label in TORCH_INPUTS.items()
+        ]
+        runs_a, *torch_runs = alternating(
+            [{"args": ["aelab", name, *seconds]}, *torch_sides], args.repetitions, cpus
         )
-        rows.append(torch_row(case, runs_a, runs_b, peak, peak_cpu))
+        for torch_input, runs_b in zip(TORCH_INPUTS, torch_runs, strict=True):
+            rows.append(torch_row(case, torch_input, runs_a, runs_b, peak, peak_cpu))
 
     comparisons = aelab_comparisons(groups, seconds)
     if args.ablation:

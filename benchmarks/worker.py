@@ -1,14 +1,16 @@
 """One benchmark measurement in a fresh process (started by run.py; prints one JSON line).
 
     python benchmarks/worker.py aelab mlp_vae --seconds=10 [--num_devices=8 ...]
-    python benchmarks/worker.py torch mlp_vae --seconds=10
+    python benchmarks/worker.py torch mlp_vae --seconds=10 [--torch_input=precomputed]
     python benchmarks/worker.py matmul
     python benchmarks/worker.py compile
 
 Each training measurement builds the model, runs the first call (aelab: compile time
 measured separately), one warm-up call, then as many calls as fit in `--seconds`, and
 reports steps per second over those calls, the peak resident memory of the process and
-(aelab) the step's FLOPs from XLA's cost analysis.
+(aelab) the step's FLOPs from XLA's cost analysis. The PyTorch side either samples each
+batch in the timed step (`--torch_input=pipeline`) or cycles through batches made before
+timing (`precomputed`; `cases.TORCH_INPUTS`).
 """
 
 from __future__ import annotations
@@ -139,17 +141,20 @@ def measure_aelab(case: cases.Case, seconds: float, overrides: dict, num_devices
     }
 
 
-def measure_torch(case: cases.Case, seconds: float):
-    import torch
-    import torch_models
+def torch_batches(case: cases.Case, torch_input: str = "pipeline"):
+    """A function that returns the PyTorch side's next batch of `case` ([128, 784] for the
+    MLP, [128, 1, 28, 28] images, [128, 140, 1] series; float32). "pipeline": each call
+    samples its batch (a `randperm` order per epoch, indexing, /255, `torch.bernoulli`);
+    "precomputed": one epoch of batches is made that same way now, and the calls cycle
+    through them, so a timed step does no input work."""
+    import itertools
 
-    # PyTorch's default is one thread per core of the machine; use the cores this process
-    # may run on (run.py --cpus pins both sides to the same ones).
-    torch.set_num_threads(len(os.sched_getaffinity(0)))
-    torch.manual_seed(0)
-    name, kwargs = case.torch_model
-    model = getattr(torch_models, name)(**kwargs)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    import torch
+
+    if torch_input not in cases.TORCH_INPUTS:
+        raise ValueError(
+            f"torch_input={torch_input!r}: expected one of {sorted(cases.TORCH_INPUTS)}"
+        )
     arrays = cases.synthetic_arrays(case)
     if case.data == "images":
         data = torch.from_numpy(arrays["image"]).permute(0, 3, 1, 2).contiguous()  # NCHW
@@ -160,7 +165,7 @@ def measure_torch(case: cases.Case, seconds: float):
     generator = torch.Generator().manual_seed(0)
     state = {"order": torch.randperm(n, generator=generator), "position": 0}
 
-    def next_batch() -> torch.Tensor:
+    def sample_batch() -> torch.Tensor:
         if state["position"] + batch > n:
             state["order"], state["position"] = torch.randperm(n, generator=generator), 0
         index = state["order"][state["position"] : state["position"] + batch]
@@ -171,6 +176,29 @@ def measure_torch(case: cases.Case, seconds: float):
         if case.binarize == "dynamic":
             x = torch.bernoulli(x, generator=generator)
         return x.flatten(1) if flatten else x
+
+    if torch_input == "pipeline":
+        return sample_batch
+    ready = [sample_batch().contiguous() for _ in range(n // batch)]
+    return itertools.cycle(ready).__next__
+
+
+def measure_torch(case: cases.Case, seconds: float, torch_input: str = "pipeline"):
+    """PyTorch eager steps of `case`, fed by `torch_batches(case, torch_input)`; with
+    "precomputed" only the model's forward, backward and Adam update are timed."""
+    import torch
+    import torch_models
+
+    # PyTorch's default is one thread per core of the machine; use the cores this process
+    # may run on (run.py --cpus pins both sides to the same ones).
+    torch.set_num_threads(len(os.sched_getaffinity(0)))
+    torch.manual_seed(0)
+    name, kwargs = case.torch_model
+    model = getattr(torch_models, name)(**kwargs)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    start = time.perf_counter()
+    next_batch = torch_batches(case, torch_input)
+    batches_s = time.perf_counter() - start
 
     def call():
         optimizer.zero_grad(set_to_none=True)
@@ -188,6 +216,8 @@ def measure_torch(case: cases.Case, seconds: float):
         "steps_per_s": steps / elapsed,
         "steps_per_cpu_s": steps / cpu,
         "steps": steps,
+        "torch_input": torch_input,
+        "batches_setup_s": batches_s,
         "first_step_s": first_step_s,
         "threads": torch.get_num_threads(),
         "peak_rss_mb": peak_rss_mb(),
@@ -317,6 +347,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--num_devices", type=int, default=None)
     parser.add_argument(
+        "--torch_input",
+        choices=list(cases.TORCH_INPUTS),
+        default="pipeline",
+        help="how the PyTorch side gets its batches",
+    )
+    parser.add_argument(
         "--set", action="append", default=[], help="aelab config override section.field=value"
     )
     args = parser.parse_args()
@@ -330,7 +366,7 @@ def main() -> None:
                 overrides[key] = value  # a bare string
         result = measure_aelab(cases.CASES[args.case], args.seconds, overrides, args.num_devices)
     elif args.impl == "torch":
-        result = measure_torch(cases.CASES[args.case], args.seconds)
+        result = measure_torch(cases.CASES[args.case], args.seconds, args.torch_input)
     elif args.impl == "matmul":
         result = measure_matmul()
     else:
