@@ -13,7 +13,12 @@ Arguments (comma-separated, each optional): `model=dense|conv|resnet`,
 `data=mnist|fashion_mnist`, `budget=cpu|full` (`full`: 4x the steps, for an
 accelerator), `smoke`; e.g. `:model=resnet,noise=gaussian_0.5,data=fashion_mnist`.
 
-Result: not measured yet.
+Result (2026-12-01, trained at commit 9fac450, evaluated at aa69ddf, 2-core AMD EPYC
+shared with other jobs: 12,000 steps in 22 min of training, 2 min of evaluation): on
+1,000 test digits with Gaussian noise std 0.3 (13.32 dB), the conv DAE reconstructs at
+23.45 dB PSNR / 0.942 SSIM; the best classic denoiser, each tuned on 200 validation
+digits, is the 3x3 median filter at 17.23 dB / 0.667 (BM3D 17.08 dB, TV 15.95, NL-means
+16.41, Gaussian 15.54, wavelet 15.40): +6.2 dB, above the goal of +5 dB.
 """
 
 import ml_collections
