@@ -12,7 +12,12 @@ mnist: a conv autoencoder (32-64 channels, 64-d code) on MNIST, missing pixels.
       --workdir=runs/mnist_imputation
   python experiments/evaluate.py --workdir=runs/mnist_imputation
 
-Result: not measured yet.
+Result (2026-12-01, commit 302ee47, 2-core AMD EPYC shared with other jobs: 12,000
+steps in 17 min of training, 2.7 min of evaluation): mean squared error over the
+missing pixels of the first 1,000 test digits (one reconstruction pass) at 25 / 50 / 75%
+missing: 0.0055 / 0.0079 / 0.0155, against the best of the baselines fitted on 5,000
+training digits: 0.0211 (iterative) / 0.0230 (kNN) / 0.0250 (kNN); mean filling 0.069.
+The model beats all three at every fraction (3.8x, 2.9x, 1.6x lower error).
 
 ecg5000: a dense autoencoder 140-256-128-32-128-256-140 on all ECG5000 training beats,
 missing time steps.
@@ -21,7 +26,12 @@ missing time steps.
       --workdir=runs/ecg5000_imputation
   python experiments/evaluate.py --workdir=runs/ecg5000_imputation
 
-Result: not measured yet.
+Result (2026-12-01, commit 302ee47, 2-core AMD EPYC: 20,000 steps in 22 s of training
+and about 40 s of wall time, 5 s of evaluation): mean squared error over the missing
+time steps of the first 1,000 test beats (z-normalised) at 25 / 50 / 75% missing:
+0.0639 / 0.0679 / 0.0806, against k-nearest-neighbour imputation 0.0694 / 0.0742 /
+0.0876 (the best baseline at each fraction; iterative 0.103 / 0.208 / 0.323, mean
+filling 0.48): 8% lower error at every fraction.
 
 full: the MNIST model trained 4 times longer, for an accelerator.
 

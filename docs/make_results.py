@@ -64,7 +64,9 @@ def _format(value: float) -> str:
 
 
 def _minutes(seconds) -> str:
-    return "" if seconds is None else f"{seconds / 60:.1f} min"
+    if seconds is None:
+        return ""
+    return f"{seconds:.0f} s" if seconds < 60 else f"{seconds / 60:.1f} min"
 
 
 COLUMNS = (
@@ -134,6 +136,8 @@ class Previous:
 
 def _verdict(experiment: Experiment, ours: float, baseline: float) -> str:
     margin = ours - baseline
+    if margin == 0:
+        return "tie"
     wins = margin > 0 if experiment.higher_is_better else margin < 0
     return f"{'yes' if wins else 'no'} ({margin:+.3g})"
 
