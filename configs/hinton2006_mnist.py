@@ -21,6 +21,11 @@ same images in the same run (the paper: 3.00 and 13.87). The goal of 3.00 is mis
 0.10; the validation loss stops improving after step 17,500 (the 2.8M-parameter net
 starts to overfit the cross-entropy), so a longer run alone does not close it. A linear
 probe on the 30-d codes: 90.1% test accuracy, PCA-30 89.3%, raw pixels 88.8%.
+
+`data=fashion_mnist` (2026-12-01, commit ec40c3a, same machine; 9.5 min of training,
+0.5 min of evaluation): the checkpoint at step 25,000 (59 epochs) reconstructs the
+Fashion-MNIST test images with a squared error of 5.53 per image against 12.24 for
+PCA-30 in the same run; the linear probe on its codes 82.8%, PCA-30 81.0%, raw 79.6%.
 """
 
 from aelab.config import base_config, make_smoke, parse_config_arg
