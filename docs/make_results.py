@@ -181,6 +181,10 @@ def row(experiment: Experiment, runs: str, number: int, previous: Previous | Non
         cells = {k: v for k, v in previous.rows[key].items() if k in MEASURED}
     if cells is None:
         cells = {"ours": "not run yet"}
+    if not experiment.baselines:
+        # No classic tool computes this (a likelihood): the paper's value is the yardstick.
+        published = f"; published: {experiment.published}" if experiment.published else ""
+        cells["baseline, same run"] = f"none{published}"
     if experiment.baselines:
         cells.setdefault("baseline, same run", "")
         label = experiment.baseline_label

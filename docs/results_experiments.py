@@ -184,7 +184,9 @@ def _denoising(
     )
 
 
-def _imputation(run: str, dataset: str, model: str, config: str, fraction: int, mask: str):
+def _imputation(
+    run: str, dataset: str, model: str, config: str, fraction: int, mask: str, **kw
+) -> Experiment:
     return Experiment(
         id=run,
         task=IMPUTATION,
@@ -199,6 +201,7 @@ def _imputation(run: str, dataset: str, model: str, config: str, fraction: int, 
         ),
         baseline_label="best of mean, kNN, iterative / mean filling",
         higher_is_better=False,
+        **kw,
     )
 
 
@@ -336,6 +339,7 @@ EXPERIMENTS = [
             "configs/mnist_imputation.py",
             fraction,
             "pixels",
+            readme=fraction == 50,
         )
         for fraction in (25, 50, 75)
     ],
