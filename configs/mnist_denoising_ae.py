@@ -19,6 +19,11 @@ shared with other jobs: 12,000 steps in 22 min of training, 2 min of evaluation)
 23.45 dB PSNR / 0.942 SSIM; the best classic denoiser, each tuned on 200 validation
 digits, is the 3x3 median filter at 17.23 dB / 0.667 (BM3D 17.08 dB, TV 15.95, NL-means
 16.41, Gaussian 15.54, wavelet 15.40): +6.2 dB, above the goal of +5 dB.
+
+`data=fashion_mnist` (2026-12-01, commit aa9822d, same machine and load; 21 min of
+training, 1 min of evaluation): 21.32 dB / 0.740 SSIM from 12.82 dB noisy, against
+BM3D, the best classic here, at 17.43 dB / 0.603: +3.9 dB. The other variants (std 0.5,
+salt and pepper, the dense and residual DAEs) are not measured yet.
 """
 
 import ml_collections
