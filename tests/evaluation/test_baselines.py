@@ -50,6 +50,7 @@ def test_mahalanobis_distance_of_a_standard_gaussian_is_the_norm():
     np.testing.assert_allclose(mahalanobis_distances(codes, points), [0.0, 3.0], atol=0.02)
 
 
+@pytest.mark.slow  # tunes six denoisers (22 s)
 def test_tuning_picks_the_strength_with_the_best_validation_psnr():
     rng = np.random.default_rng(3)
     clean = np.zeros((20, 16, 16, 1), np.float32)

@@ -90,6 +90,7 @@ def test_bad_steps_and_workdirs_are_explained(workdir, tmp_path):
         load_run(str(tmp_path))
 
 
+@pytest.mark.slow  # every evaluator end to end (46 s); each is also tested on its own
 def test_all_evaluators_write_results_and_plots(workdir):
     record = evaluate_run(
         workdir,
@@ -143,6 +144,7 @@ def test_evaluate_all_steps_keeps_a_history(workdir):
     assert record["step"] == int(load_run(workdir, "best").step)
 
 
+@pytest.mark.slow  # subprocesses (8 s)
 def test_command_line_end_to_end(workdir):
     env = dict(os.environ, PYTHONPATH=str(REPO))
     result = subprocess.run(
@@ -187,6 +189,7 @@ def test_evaluators_run_inside_the_training_loop(tmp_path):
     assert history["8"]["split"] == "validation"
 
 
+@pytest.mark.slow  # two runs and two evaluations (12 s)
 def test_evaluating_on_the_validation_split(tmp_path):
     config = _tiny_config()
     config.data.validation_fraction = 0.25
@@ -206,6 +209,7 @@ def test_evaluating_on_the_validation_split(tmp_path):
         evaluate_run(str(tmp_path / "no_validation"), evals=["reconstruction"], split="validation")
 
 
+@pytest.mark.slow  # trains and evaluates a DAE (16 s)
 def test_a_run_trained_on_corrupted_inputs_is_evaluated_on_clean_data(tmp_path):
     """A denoising run's evaluators see the clean data (the training corruption is not
     applied to it), and the denoising evaluator corrupts it once: its noisy input's
@@ -237,6 +241,7 @@ def test_periodic_every_must_align_with_evaluations(tmp_path):
         train_and_evaluate(config, str(tmp_path / "run"))
 
 
+@pytest.mark.slow  # trains an AE and runs five evaluators (8 s)
 def test_deterministic_autoencoder(tmp_path):
     config = _tiny_config()
     config.model.name = "dense_ae"

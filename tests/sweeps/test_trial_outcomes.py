@@ -4,6 +4,7 @@ import json
 import os
 
 import optuna
+import pytest
 
 from aelab.sweeps import SweepRun, print_report, results_rows, run_sweep
 from aelab.training.metric_writer import read_metrics
@@ -81,6 +82,7 @@ def test_failed_trials_are_recorded_and_the_sweep_goes_on(tmp_path):
     assert "--config.optimizer.learning_rate=0.001" in report["command"]
 
 
+@pytest.mark.slow  # two sweeps (13 s)
 def test_trial_value_final_or_best(tmp_path):
     # "Maximizing" the loss, which falls as the trial trains: its best value is its
     # first, not its last.
@@ -109,6 +111,7 @@ def test_trial_value_final_or_best(tmp_path):
     assert values["best"]["value"] == max(reported) > reported[-1]
 
 
+@pytest.mark.slow  # a sweep (6 s)
 def test_the_best_value_is_one_a_checkpoint_kept(tmp_path):
     """Evaluated at steps 10, 20, 30 but checkpointed at 20 and 30 only: step 10's
     (higher) value has no checkpoint, so the trial is not worth it."""

@@ -6,6 +6,7 @@ import sys
 import warnings
 
 import optuna
+import pytest
 
 from tests.conftest import REPO
 from tests.sweeps.conftest import subprocess_env
@@ -28,6 +29,7 @@ print(json.dumps(popped))
 """
 
 
+@pytest.mark.slow  # processes racing on one database (9 s)
 def test_concurrent_pops_share_out_the_queue(tmp_path):
     url = f"sqlite:///{tmp_path / 'study.db'}"
     with warnings.catch_warnings():

@@ -66,6 +66,7 @@ def test_rerun_of_finished_run_does_nothing(tmp_path, tiny_config):
     assert read_metrics(workdir) == before
 
 
+@pytest.mark.slow  # three runs (14 s)
 def test_resume_log_drops_records_of_the_interrupted_attempt(tmp_path, tiny_config):
     """Lines logged after the last checkpoint by a crashed attempt are not duplicated."""
     workdir = str(tmp_path / "run")

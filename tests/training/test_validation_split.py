@@ -57,6 +57,7 @@ def test_both_a_validation_split_and_a_fraction_are_refused(tmp_path, tiny_confi
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow  # waits out a time limit twice (12 s)
 def test_a_time_limit_ends_the_run_with_a_checkpoint_and_an_evaluation(tmp_path, tiny_config):
     # More steps than a tiny model runs in 3 s on any machine (a fast one ran 10,000).
     tiny_config.train.num_steps = 1_000_000
