@@ -63,6 +63,9 @@ def test_a_time_limit_ends_the_run_with_a_checkpoint_and_an_evaluation(tmp_path,
     tiny_config.train.num_steps = 1_000_000
     tiny_config.train.checkpoint_every = 1_000_000
     tiny_config.train.time_limit_minutes = 0.05  # 3 s
+    # Only the time limit may end it (a fast machine's many evaluations could otherwise
+    # stop it early on a validation loss that stopped improving).
+    tiny_config.train.early_stopping_patience = 0
     workdir = str(tmp_path / "run")
     train_and_evaluate(tiny_config, workdir)
     info = _info(workdir)
