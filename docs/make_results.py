@@ -185,7 +185,7 @@ def row(experiment: Experiment, runs: str, number: int, previous: Previous | Non
         # No classic tool computes this (a likelihood): the paper's value is the yardstick.
         published = f"; published: {experiment.published}" if experiment.published else ""
         cells["baseline, same run"] = f"none{published}"
-    if experiment.baselines:
+    else:
         cells.setdefault("baseline, same run", "")
         label = experiment.baseline_label
         if cells["baseline, same run"] and label:
