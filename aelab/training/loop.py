@@ -338,8 +338,16 @@ class LoopCore:
         results: list[dict] = [{} for _ in self.members]
         stopped_early = False
         call_start = time.perf_counter()
+        # A resumed run that had used up its time trains nothing more. Within the loop the
+        # time limit is checked only through `out_of_time`, so that the step that crosses
+        # it is the last one, evaluated and checkpointed: `train_seconds` grows past the
+        # limit a little after `out_of_time` is computed (fetching the metrics waits for
+        # the asynchronously dispatched steps), and a loop condition on it would end the
+        # run without its last evaluation and checkpoint.
+        if self._time_used_up():
+            self.stopped_by_time = True
         try:
-            while self.step < loop.num_steps and not self._time_used_up():
+            while self.step < loop.num_steps and not self.stopped_by_time:
                 k = min(loop.steps_per_call, self._next_event() - self.step)
                 pending.append((self.step, self.trainee.train(k)))
                 self.step += k
