@@ -57,6 +57,8 @@ PAPERS = {
     "rnn": "Srivastava et al. 2015 (LSTM autoencoders)",
     "vq": "van den Oord et al. 2017 (VQ-VAE)",
     "2layer": "Burda et al. 2016 (IWAE, two stochastic layers)",
+    "factorized": "Ballé et al. 2017 (factorized prior)",
+    "hyperprior": "Ballé et al. 2018 (scale hyperprior)",
 }
 MODELS = {
     "dense_ae": ModelFacts("dense", PAPERS["ae"], "test_variants.py (sparse, contractive)"),
@@ -80,6 +82,16 @@ MODELS = {
     "lstm_vae": ModelFacts("recurrent", PAPERS["rnn"], "test_model_parts.py (teacher forcing)"),
     "gru_ae": ModelFacts("recurrent", PAPERS["rnn"], "test_model_parts.py (teacher forcing)"),
     "gru_vae": ModelFacts("recurrent", PAPERS["rnn"], "test_model_parts.py (teacher forcing)"),
+    "factorized_prior": ModelFacts(
+        "codec (dense, conv, residual)",
+        PAPERS["factorized"],
+        "tests/codec/ (bit-exact round trip), tests/objectives/test_rate_distortion.py",
+    ),
+    "scale_hyperprior": ModelFacts(
+        "codec (dense, conv, residual)",
+        PAPERS["hyperprior"],
+        "tests/codec/ (bit-exact round trip); `configs/mnist_codec.py:model=scale_hyperprior`",
+    ),
 }
 
 

@@ -29,6 +29,21 @@ A latent-variable model (`LatentVariableModel`: the VAEs) also provides:
   ``log p(x, z) - log q(z | x)`` for ``num_samples`` joint posterior samples,
   ``[num_samples, batch]``: what the IWAE bound and the importance-sampled NLL need.
 
+A compressive model (`CompressionModel`: the learned codecs) quantizes its code and
+carries a learned probability model of it:
+
+- ``latent_shape``: the shape of one example's latent y.
+- ``num_hyper_stages``: 0 for a factorized prior, 1 for a scale hyperprior.
+- ``__call__`` quantizes y (additive uniform noise in training, rounding otherwise);
+  ``output.code`` is what was decoded.
+- ``rate_bits(output) -> [batch]``: -log2 of the quantized code's probability under the
+  model (side information included): the bits an ideal entropy coder spends.
+- ``density_logits_cdf(values [..., C])``: the logits of the CDF of the factorized
+  density (of y_hat for a factorized prior, of the side information z_hat for a
+  hyperprior), from which `aelab.codec` computes the entropy coder's tables.
+- with a hyperprior, ``side_information(y) -> z`` and ``conditional_scales(z_hat) ->
+  sigma`` (the Gaussian scale of each latent).
+
 ``train`` switches dropout and batch statistics; ``rngs`` (an ``nnx.Rngs``) supplies the
 randomness and may be None in evaluation. A network knows nothing of its loss:
 auxiliary losses a model contributes (a VQ-VAE's commitment loss) are reported in
@@ -124,6 +139,36 @@ class LatentVariableModel(Model, Protocol):
         self, x: jax.Array, likelihood, *, rngs: nnx.Rngs, num_samples: int, train: bool = False
     ):
         """log p(x, z) - log q(z | x) for num_samples joint samples: [num_samples, batch]."""
+
+
+@runtime_checkable
+class CompressionModel(Model, Protocol):
+    """A model with a quantized code and a learned entropy model (see the module
+    docstring)."""
+
+    latent_shape: tuple[int, ...]
+    num_hyper_stages: int
+
+    def rate_bits(self, output: ModelOutput):
+        """-log2 P(quantized code) per example: [batch] bits."""
+
+    def density_logits_cdf(self, values: jax.Array):
+        """Logits of the factorized density's CDF: [..., C] -> [..., C]."""
+
+
+def is_compression_model(model: object) -> bool:
+    """Whether `model` provides the `CompressionModel` hooks (a learned codec)."""
+    return isinstance(model, CompressionModel)
+
+
+def require_compression_model(model: object, what: str) -> None:
+    """Raises a ValueError naming `what` when `model` is not a `CompressionModel`."""
+    if not is_compression_model(model):
+        raise ValueError(
+            f"{what} needs a compressive model (a quantized code with a learned entropy "
+            f"model); {type(model).__name__} is not. Use model.name='factorized_prior' or "
+            "'scale_hyperprior'."
+        )
 
 
 def is_latent_variable_model(model: object) -> bool:

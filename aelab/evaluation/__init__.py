@@ -6,6 +6,8 @@ config's `config.evals` ({name: options}):
   likelihood      importance-sampled NLL (k up to thousands), ELBO, bits/dim, active units
   reconstruction  MSE, PSNR, SSIM, per-class MSE
   compression     quantized code rate vs raw, zlib and PNG; quality at that rate
+                  (an entropy estimate; the learned codecs are measured by rate_distortion)
+  rate_distortion a learned codec's real files vs JPEG, WebP, JPEG XL and AVIF
   pca             PCA with the same code size, error side by side
   linear_probe    logistic regression on codes vs raw inputs vs PCA codes
   anomaly         AUROC and average precision from reconstruction error or NLL

@@ -78,7 +78,16 @@ class Objective(abc.ABC):
     Subclasses return per-example terms including "loss"; this class averages them over
     the batch (weighted by the mask), adds the weight penalties and reports the
     reconstruction MSE in data space.
+
+    Class attributes a subclass may set:
+      likelihoods: the `config.objective.likelihood` names it works with (None: any);
+        another gets one clear error when the objective is built.
+      model_kind: the model contract it needs (`aelab.core.contract`): "any",
+        "latent_variable" (a VAE) or "compression" (a learned codec).
     """
+
+    likelihoods: tuple[str, ...] | None = None
+    model_kind: str = "any"
 
     def __init__(self, likelihood: Likelihood, *, l1_weight: float = 0.0, l2_weight: float = 0.0):
         self.likelihood = likelihood

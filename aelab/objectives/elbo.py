@@ -112,6 +112,8 @@ class ElboObjective(Objective):
     log p(x); with "mse" it is not normalised.
     """
 
+    model_kind = "latent_variable"
+
     def __init__(
         self,
         likelihood,

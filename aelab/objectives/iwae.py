@@ -36,6 +36,8 @@ class IwaeObjective(Objective):
     targets (there is no denoising IWAE).
     """
 
+    model_kind = "latent_variable"
+
     def __init__(self, likelihood, *, num_samples: int = 5, **kwargs):
         super().__init__(likelihood, **kwargs)
         self.num_samples = int(num_samples)

@@ -16,6 +16,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from aelab.core.errors import ConfigError
 from aelab.core.registry import Registry
 from aelab.core.schema import Section, Selector
 from aelab.objectives.base import Objective, ObjectiveOptions
@@ -65,7 +66,15 @@ def build_objective(config, *, overrides: Mapping[str, Any] | None = None) -> Ob
     options = objective_options(config)
     if overrides:
         options = dataclasses.replace(options, **overrides)
-    cls = OBJECTIVES.get(OBJECTIVE_SELECTOR.value(config))
+    name = OBJECTIVE_SELECTOR.value(config)
+    cls = OBJECTIVES.get(name)
+    likelihood = LIKELIHOOD_SELECTOR.value(config)
+    if cls.likelihoods is not None and likelihood not in cls.likelihoods:
+        raise ConfigError(
+            f"config.objective.likelihood={likelihood!r} is not valid for objective "
+            f"{name!r}: it works with {' or '.join(repr(n) for n in cls.likelihoods)}; set "
+            f"config.objective.likelihood={cls.likelihoods[0]!r}."
+        )
     return cls(likelihood_from_section(config), **options.as_dict())
 
 

@@ -58,7 +58,10 @@ def name(request):
 
 def _setup(name):
     model_config, input_shape, _ = models.tiny_setup(name)
-    objective = build_objective(models.tiny_objective_config(name, likelihood="bernoulli"))
+    config = models.tiny_objective_config(name)
+    if "likelihood" not in config:  # the objective's declared likelihood, else Bernoulli
+        config.likelihood = "bernoulli"
+    objective = build_objective(config)
     return model_config, input_shape, objective
 
 

@@ -2,8 +2,11 @@
 defaults, its loss is a finite scalar with finite gradients, its metrics are per-batch
 scalars, and a few optimizer steps lower it on a fixed batch.
 
-A dense VAE suits every objective (the reconstruction objectives read its code; the
-variational ones its posterior), so a new objective needs nothing here but to register.
+A dense VAE suits every objective that takes any model or a latent-variable one (the
+reconstruction objectives read its code; the variational ones its posterior); one that
+declares `model_kind = "compression"` gets a tiny learned codec. Each is built with the
+first likelihood it declares (`Objective.likelihoods`), so a new objective needs nothing
+here but to register.
 """
 
 import jax
@@ -32,9 +35,19 @@ def _batch():
     return {"inputs": jnp.asarray((rng.random((16, 8, 8, 1)) < 0.3).astype(np.float32))}
 
 
-def _model():
-    config = ml_collections.ConfigDict({"name": "dense_vae", "hidden_dims": (16,), "latent_dim": 4})
+def _model(name):
+    if OBJECTIVES.get(name).model_kind == "compression":
+        fields = {"name": "factorized_prior", "transform": "dense", "channels": (16,)}
+    else:
+        fields = {"name": "dense_vae", "hidden_dims": (16,)}
+    config = ml_collections.ConfigDict({**fields, "latent_dim": 4})
     return build_model(config, (8, 8, 1), rngs=nnx.Rngs(0))
+
+
+def _config(name):
+    likelihoods = OBJECTIVES.get(name).likelihoods
+    fields = {"likelihood": likelihoods[0]} if likelihoods else {}
+    return ml_collections.ConfigDict({"name": name, **fields})
 
 
 def test_the_registry_lists_the_objectives():
@@ -42,14 +55,14 @@ def test_the_registry_lists_the_objectives():
 
 
 def test_declared_defaults_build(name):
-    objective = build_objective(ml_collections.ConfigDict({"name": name}))
+    objective = build_objective(_config(name))
     assert objective.decoder_output_shape((8, 8, 1)) == (8, 8, 1)
     assert OBJECTIVES.options(name).option_names()  # every objective declares options
 
 
 def test_loss_is_finite_with_finite_gradients_and_falls(name):
-    objective = build_objective(ml_collections.ConfigDict({"name": name}))
-    graphdef, params, state = split_model(_model())
+    objective = build_objective(_config(name))
+    graphdef, params, state = split_model(_model(name))
     batch = _batch()
     optimizer = optax.adam(1e-2)
     opt_state = optimizer.init(params)
