@@ -127,7 +127,9 @@ def _ladder_workdirs() -> list[str]:
 
 
 def report() -> None:
-    result = write_report(_ladder_workdirs(), _OUTPUT.value)
+    result = write_report(
+        _ladder_workdirs(), _OUTPUT.value, command=" ".join(["python", *sys.argv])
+    )
     for counting, row in result["bd_rate"].items():
         logging.info(
             "BD-rate (%s): %s",

@@ -161,12 +161,53 @@ def _plot(report: dict, path: str) -> None:
     plt.close(figure)
 
 
-def write_report(workdirs: list[str], output_dir: str, *, evaluate: bool = True) -> dict:
-    """Reports the ladder of `workdirs` into output_dir: rd_report.json, rd_report.md and
-    rd_curves.png. Returns the report."""
+def summary(report: dict, workdirs: list[str], command: str | None = None) -> dict:
+    """A results.json-shaped record of the ladder (for docs/make_results.py): metrics
+    rd/bd_rate_vs_<codec>_<tiled|single>, rd/bd_rate_vs_best_classic_<...> (against the
+    codec with the lowest BD-rate for the model, i.e. the strongest), and
+    rd/bd_rate_of_best_classic_<...> (0 by definition: the baseline's own column); the
+    ladder's summed training and evaluation times, device and commit of the runs."""
+    metrics = {"rd/points": float(len(report["points"]))}
+    for counting, row in report["bd_rate"].items():
+        values = {c: v for c, v in row.items() if not c.endswith("_note")}
+        for codec, value in values.items():
+            metrics[f"rd/bd_rate_vs_{codec}_{counting}"] = value
+        finite = {c: v for c, v in values.items() if math.isfinite(v)}
+        if finite:
+            strongest = max(finite, key=finite.get)
+            metrics[f"rd/bd_rate_vs_best_classic_{counting}"] = finite[strongest]
+            metrics[f"rd/bd_rate_of_best_classic_{counting}"] = 0.0
+            metrics[f"rd/best_classic_{counting}_is_{strongest}"] = 1.0
+    results = [_read_json(os.path.join(w, "results.json")) for w in workdirs]
+    return {
+        "command": command,
+        "workdirs": workdirs,
+        "metrics": metrics,
+        "train_seconds": sum(r.get("train_seconds") or 0.0 for r in results),
+        "seconds": {"rate_distortion": sum(sum(r.get("seconds", {}).values()) for r in results)},
+        "device": results[0].get("device", ""),
+        "commit": results[0].get("commit", ""),
+        "step": None,
+        "evals": ["rate_distortion"],
+    }
+
+
+def _read_json(path: str) -> dict:
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_report(
+    workdirs: list[str], output_dir: str, *, evaluate: bool = True, command: str | None = None
+) -> dict:
+    """Reports the ladder of `workdirs` into output_dir: rd_report.json, rd_report.md,
+    rd_curves.png and results.json (`summary`). Returns the report."""
     report = ladder_report([read_point(w, evaluate=evaluate) for w in workdirs])
     os.makedirs(output_dir, exist_ok=True)
     write_json_atomically(os.path.join(output_dir, "rd_report.json"), report, indent=1)
+    write_json_atomically(
+        os.path.join(output_dir, "results.json"), summary(report, workdirs, command), indent=1
+    )
     write_text_atomically(os.path.join(output_dir, "rd_report.md"), _markdown(report))
     _plot(report, os.path.join(output_dir, "rd_curves.png"))
     return report

@@ -1,6 +1,7 @@
 """The rate_distortion objective: loss = bits per pixel + lambda 255^2 MSE, the rate
 from the model's own entropy model; other likelihoods and models are refused."""
 
+import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
@@ -8,8 +9,10 @@ import pytest
 from flax import nnx
 
 from aelab.core.errors import ConfigError
+from aelab.evaluation.image_quality import ms_ssim as reported_ms_ssim
 from aelab.models import build_model
 from aelab.objectives import build_objective
+from aelab.objectives.structural_similarity import ms_ssim
 
 
 def _codec(name="factorized_prior"):
@@ -57,3 +60,23 @@ def test_other_likelihoods_and_models_are_refused():
     )
     with pytest.raises(ValueError, match="needs a compressive model"):
         objective(vae, {"inputs": jnp.zeros((2, 8, 8, 1))}, rngs=None, train=False)
+
+
+def test_the_training_ms_ssim_is_the_evaluation_ms_ssim_and_has_gradients():
+    rng = np.random.default_rng(0)
+    clean = rng.random((3, 28, 28, 1)).astype(np.float32)
+    noisy = np.clip(clean + 0.2 * rng.standard_normal(clean.shape), 0, 1).astype(np.float32)
+    ours = np.asarray(ms_ssim(jnp.asarray(noisy), jnp.asarray(clean)))
+    assert np.allclose(ours, reported_ms_ssim(noisy, clean), atol=2e-5)
+    assert np.allclose(np.asarray(ms_ssim(jnp.asarray(clean), jnp.asarray(clean))), 1.0)
+    gradient = jax.grad(lambda x: ms_ssim(x, jnp.asarray(clean)).sum())(jnp.asarray(noisy))
+    assert np.all(np.isfinite(gradient)) and np.abs(gradient).max() > 0
+    objective = build_objective(
+        ml_collections.ConfigDict(
+            {"name": "rate_distortion", "likelihood": "mse", "distortion": "ms_ssim", "lmbda": 10.0}
+        )
+    )
+    model = _codec()
+    x = jnp.asarray(rng.random((2, 8, 8, 1)), jnp.float32)
+    loss, metrics = objective(model, {"inputs": x}, rngs=None, train=False)
+    assert np.isclose(loss, metrics["bpp"] + 10.0 * (1 - metrics["ms_ssim"]), rtol=1e-5)
