@@ -1,7 +1,8 @@
 """A trained compressive model as a codec: images -> bytes -> images.
 
 Compression: y = g_a(x) (x = image / 255), rounded and clipped into the coder tables'
-range, range coded per image with the factorized density's tables (factorized prior),
+range, range coded (one stream for the images of a file) with the factorized density's
+tables (factorized prior),
 or after the side information z_hat, whose scales sigma = h_s(z_hat) pick each latent's
 Gaussian table (scale hyperprior). Decompression parses the symbols and runs the
 synthesis transform: the decoded image is exactly `reconstruct(images)`, the model's
@@ -195,28 +196,33 @@ class LearnedCodec:
 
     def compress(self, images: np.ndarray) -> bytes:
         """uint8 images [n, h, w, c] (or [n, h, w] for one channel) -> the file's bytes."""
-        streams = self._streams(self._check_images(images))
-        return write_file(CompressedFile(self.model_id, self.image_shape, streams))
+        images = self._check_images(images)
+        stream = self._encode(*self._symbols(images))
+        return write_file(CompressedFile(self.model_id, self.image_shape, len(images), stream))
 
     def compress_each(self, images: np.ndarray) -> list[bytes]:
-        """One file per image (each with its own header): what `compress(image[None])`
-        gives for every image, computed in one pass."""
-        streams = self._streams(self._check_images(images))
-        return [write_file(CompressedFile(self.model_id, self.image_shape, [s])) for s in streams]
-
-    def _streams(self, images: np.ndarray) -> list[bytes]:
+        """One file per image (each with its own header and stream): what
+        `compress(image[None])` gives for every image, the network run once for all."""
+        images = self._check_images(images)
         z_symbols, z_tables, y_symbols, y_tables = self._symbols(images)
-        streams = []
+        files = []
         for i in range(len(images)):
-            encoder = range_coding.new_encoder()
-            if self.hyper:
-                range_coding.encode_symbols(encoder, z_symbols[i], z_tables[i], self.density_models)
-                models = self.gaussian_models
-            else:
-                models = self.density_models
-            range_coding.encode_symbols(encoder, y_symbols[i], y_tables[i], models)
-            streams.append(range_coding.finish(encoder))
-        return streams
+            one = slice(i, i + 1)
+            side = (None, None) if z_symbols is None else (z_symbols[one], z_tables[one])
+            stream = self._encode(*side, y_symbols[one], y_tables[one])
+            files.append(write_file(CompressedFile(self.model_id, self.image_shape, 1, stream)))
+        return files
+
+    def _encode(self, z_symbols, z_tables, y_symbols, y_tables) -> bytes:
+        """One stream: the side information of every image (hyperprior), then the
+        latents, each grouped by table."""
+        encoder = range_coding.new_encoder()
+        if self.hyper:
+            range_coding.encode_symbols(encoder, z_symbols, z_tables, self.density_models)
+            range_coding.encode_symbols(encoder, y_symbols, y_tables, self.gaussian_models)
+        else:
+            range_coding.encode_symbols(encoder, y_symbols, y_tables, self.density_models)
+        return range_coding.finish(encoder)
 
     def decompress(self, data: bytes, *, name: str = "the file") -> np.ndarray:
         """The bytes of a file written by `compress` -> uint8 images [n, h, w, c].
@@ -237,31 +243,20 @@ class LearnedCodec:
                 f"{name} holds images of shape {compressed.image_shape}; this model codes "
                 f"{self.image_shape}."
             )
-        count = len(compressed.streams)
-        decoders = [range_coding.new_decoder(stream) for stream in compressed.streams]
+        count = compressed.count
         try:
+            decoder = range_coding.new_decoder(compressed.stream)
             if self.hyper:
-                side_shape = self._side_shape()
-                z_tables = self._channel_tables((count, *side_shape))
-                z_symbols = np.stack(
-                    [
-                        range_coding.decode_symbols(d, z_tables[i], self.density_models)
-                        for i, d in enumerate(decoders)
-                    ]
-                )
+                z_tables = self._channel_tables((count, *self._side_shape()))
+                z_symbols = range_coding.decode_symbols(decoder, z_tables, self.density_models)
                 y_tables = self._scale_indices(self.density.values(z_symbols, z_tables))
                 models = self.gaussian_models
             else:
                 y_tables = self._channel_tables((count, *self.latent_shape))
                 models = self.density_models
-            y_symbols = np.stack(
-                [
-                    range_coding.decode_symbols(d, y_tables[i], models)
-                    for i, d in enumerate(decoders)
-                ]
-            )
+            y_symbols = range_coding.decode_symbols(decoder, y_tables, models)
         except (ValueError, RuntimeError, AssertionError) as e:
-            raise CodecFileError(f"{name} is corrupted: its streams do not decode ({e}).") from e
+            raise CodecFileError(f"{name} is corrupted: its stream does not decode ({e}).") from e
         return self._to_uint8(self._map(self._synthesis, self._latents(y_symbols, y_tables)))
 
     def _side_shape(self) -> tuple[int, ...]:
