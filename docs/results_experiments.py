@@ -412,7 +412,8 @@ EXPERIMENTS = [
             "compression/psnr",
         ),
         metric_label=(
-            "bits per image: entropy-coded code / PNG (lossless); PSNR (dB) at that rate"
+            "bits per image, an estimate: ideally entropy-coded code / PNG (lossless); PSNR "
+            "(dB) at that rate"
         ),
         commands=(
             _train("configs/images.py:mnist_conv_ae", "mnist_conv_ae"),

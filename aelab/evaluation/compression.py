@@ -1,4 +1,8 @@
-"""Compression: the autoencoder's quantized code as a lossy codec, next to zlib and PNG.
+"""Compression, estimated: a plain autoencoder's quantized code next to zlib and PNG.
+
+An estimate, not a codec: no file is written and nothing is decoded (the learned codecs,
+trained for rate and distortion and measured on real files against JPEG, WebP, JPEG XL
+and AVIF, are the `rate_distortion` evaluator's).
 
 Each code dimension is quantized uniformly to `bits` bits over the range its values
 take on training examples (values outside are clipped). Reported rates, in bits per
