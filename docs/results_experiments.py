@@ -412,8 +412,8 @@ EXPERIMENTS = [
             "compression/psnr",
         ),
         metric_label=(
-            "bits per image, an estimate: ideally entropy-coded code / PNG (lossless); PSNR "
-            "(dB) at that rate"
+            # (the label is the row's key in results.md; the task note says it is an estimate)
+            "bits per image: entropy-coded code / PNG (lossless); PSNR (dB) at that rate"
         ),
         commands=(
             _train("configs/images.py:mnist_conv_ae", "mnist_conv_ae"),
