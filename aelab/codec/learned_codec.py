@@ -118,6 +118,7 @@ class LearnedCodec:
             return jax.jit(call)
 
         self._params, self._state = params, model_state
+        self._side_shape_cache: tuple[int, ...] | None = None
         self._analysis = jax.jit(
             lambda p, s, x: merge_model(graphdef, p, s).encode(x, train=False, rngs=None).mean
         )
@@ -260,7 +261,8 @@ class LearnedCodec:
         return self._to_uint8(self._map(self._synthesis, self._latents(y_symbols, y_tables)))
 
     def _side_shape(self) -> tuple[int, ...]:
-        if not hasattr(self, "_side_shape_cache"):
+        """The shape of one image's side information z (the hyperprior's)."""
+        if self._side_shape_cache is None:
             probe = np.zeros((1, *self.latent_shape), np.float32)
             self._side_shape_cache = tuple(self._map(self._side, probe).shape[1:])
         return self._side_shape_cache

@@ -89,7 +89,10 @@ def quantize_probabilities(pmf: np.ndarray) -> np.ndarray:
     total = 2**PRECISION
     if len(pmf) > total:
         raise ValueError(f"A table of {len(pmf)} symbols does not fit {PRECISION}-bit precision.")
-    pmf = np.maximum(np.asarray(pmf, np.float64), 0.0)
+    pmf = np.asarray(pmf, np.float64)
+    if not np.isfinite(pmf).all():
+        raise ValueError("A probability table holds NaN or infinite values.")
+    pmf = np.maximum(pmf, 0.0)
     total_mass = pmf.sum()
     pmf = pmf / total_mass if total_mass > 0 else np.full(len(pmf), 1.0 / len(pmf))
     # Each symbol first gets one count; the rest is shared in proportion to pmf.
@@ -117,6 +120,25 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
+def _saturate_tails(logits: np.ndarray, channel: int) -> None:
+    """Far out in a tail a float32 density network can overflow to inf - inf = NaN; the
+    CDF is monotone, so a NaN below the median is a logit of -inf and above it +inf
+    (in place)."""
+    missing = np.isnan(logits)
+    if not missing.any():
+        return
+    finite = np.nonzero(~missing)[0]
+    if len(finite) == 0:
+        raise ValueError(f"Channel {channel} of the density gives NaN everywhere.")
+    at_or_above = finite[logits[finite] >= 0.0]
+    median = at_or_above[0] if len(at_or_above) else len(logits)
+    if missing[finite[0] : finite[-1] + 1].any():
+        raise ValueError(f"Channel {channel} of the density gives NaN inside its support.")
+    index = np.arange(len(logits))
+    logits[missing & (index < median)] = -np.inf
+    logits[missing & (index >= median)] = np.inf
+
+
 def factorized_tables(logits_cdf, channels: int) -> SymbolTables:
     """One table per channel of a learned factorized density.
 
@@ -130,6 +152,7 @@ def factorized_tables(logits_cdf, channels: int) -> SymbolTables:
     logits = np.asarray(logits_cdf(np.repeat(edges[:, None], channels, axis=1)), np.float64)
     rows, offsets = [], []
     for c in range(channels):
+        _saturate_tails(logits[:, c], c)
         below = _sigmoid(logits[:, c])  # P(value < edge)
         above = _sigmoid(-logits[:, c])  # P(value > edge), precise in the upper tail
         j_low = int(np.argmax(below > TAIL_MASS))
@@ -146,6 +169,10 @@ def factorized_tables(logits_cdf, channels: int) -> SymbolTables:
         pmf = np.where(below[j] < 0.5, below[j] - below[j - 1], above[j - 1] - above[j])
         pmf[0] += below[j_low - 1]  # the tails go to the end symbols
         pmf[-1] += above[j_high]
+        if len(pmf) == 1:
+            # An unused channel (all its mass at one value): the coder needs two symbols,
+            # the second gets the least count (a cost of ~2e-5 bits per latent).
+            pmf = np.append(pmf, 0.0)
         rows.append(quantize_probabilities(pmf))
         offsets.append(j_low - MAX_RANGE - 1)
     return _pack(rows, offsets)

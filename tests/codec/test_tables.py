@@ -1,5 +1,6 @@
 """The entropy coder's integer tables: exact totals, no zero counts, the right shapes."""
 
+import constriction
 import numpy as np
 from scipy.special import expit, logit, ndtr
 
@@ -62,3 +63,23 @@ def test_gaussian_tables_are_symmetric_and_cover_the_tails():
         assert int(tables.offsets[t]) == -(int(tables.lengths[t]) // 2)
         assert np.allclose(probabilities, probabilities[::-1], atol=2 / 2**PRECISION)
         assert 2 * ndtr(tables.offsets[t] / scale) < TAIL_MASS  # tail beyond the table
+
+
+def test_a_density_that_overflows_in_its_far_tails_still_gets_tables():
+    # A float32 density network gives NaN (inf - inf) far out in its tails.
+    def logits_cdf(values):
+        logits = values / 2.0
+        return np.where(np.abs(values) > 500, np.nan, logits)
+
+    tables = factorized_tables(logits_cdf, 1)
+    assert tables.frequencies.sum() == 2**PRECISION
+    assert -60 < tables.offsets[0] < 0 < tables.offsets[0] + tables.lengths[0] < 60
+
+
+def test_an_unused_channel_gets_a_table_the_coder_accepts():
+    def logits_cdf(values):  # all the mass at 0: the latent of a channel the model dropped
+        return 1e4 * values
+
+    tables = factorized_tables(logits_cdf, 1)
+    assert tables.lengths[0] == 2 and tables.offsets[0] == 0
+    constriction.stream.model.Categorical(tables.probabilities(0), perfect=False)

@@ -73,3 +73,10 @@ def test_a_trained_codec_is_measured_on_its_files_and_reported_as_a_ladder(tmp_p
     assert set(report["bd_rate"]["tiled"]) >= {"jpeg", "webp"}
     for name in ("rd_report.md", "rd_report.json", "rd_curves.png"):
         assert os.path.getsize(tmp_path / "rd" / name) > 0
+    with open(tmp_path / "rd" / "results.json") as f:
+        summary = json.load(f)
+    assert summary["metrics"]["rd/points"] == 2 and summary["workdirs"] == workdirs
+    for counting in ("tiled", "single"):
+        for codec in ("jpeg", "webp"):
+            value = summary["metrics"][f"rd/bd_rate_vs_{codec}_{counting}"]
+            assert value == report["bd_rate"][counting][codec] or math.isnan(value)
