@@ -63,8 +63,14 @@ def workdir(tmp_path_factory):
     return path
 
 
+# Evaluators that need another kind of model than this VAE, and where they are tested.
+TESTED_ELSEWHERE = {
+    "rate_distortion": "tests/evaluation/test_rate_distortion.py (a learned codec)",
+}
+
+
 def test_every_evaluator_is_exercised():
-    assert sorted(FAST_EVALS) == list_evaluators()
+    assert sorted([*FAST_EVALS, *TESTED_ELSEWHERE]) == list_evaluators()
 
 
 def test_load_run_restores_the_checkpointed_weights(workdir):
@@ -259,6 +265,7 @@ def test_deterministic_autoencoder(tmp_path):
         evaluate_run(workdir, evals=["likelihood"])
 
 
+@pytest.mark.slow  # trains and evaluates an ECG5000 run (11 s)
 @pytest.mark.skipif(not os.environ.get("AELAB_DATA_DIR"), reason="needs AELAB_DATA_DIR")
 def test_ecg5000_anomaly_detection_trained_on_normal_beats(tmp_path):
     config = _tiny_config()

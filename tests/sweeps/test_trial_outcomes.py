@@ -41,6 +41,7 @@ def test_pruned_trial_is_recorded_as_pruned(tmp_path):
     assert not os.path.isdir(os.path.join(row["workdir"], "checkpoints", "20"))
 
 
+@pytest.mark.slow  # a sweep of failing trials (12 s)
 def test_failed_trials_are_recorded_and_the_sweep_goes_on(tmp_path):
     spec = write_sweep_file(
         tmp_path,

@@ -179,6 +179,7 @@ def test_old_checkpoints_are_deleted_only_after_the_new_one_is_committed(tmp_pat
     assert seen == [([], ["1"]), ([1], ["1", "2"]), ([2], ["2", "3"])]
 
 
+@pytest.mark.slow  # two runs around a failed write (12 s)
 def test_a_failed_checkpoint_write_keeps_the_last_good_one(
     tmp_path, tiny_config, monkeypatch, caplog
 ):

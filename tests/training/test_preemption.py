@@ -65,7 +65,10 @@ class SignalAtEvaluation(TrainCallback):
             os.kill(os.getpid(), self.signum)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+# SIGINT takes the same path as SIGTERM: its run (11 s) is in the slow tier.
+@pytest.mark.parametrize(
+    "signum", [signal.SIGTERM, pytest.param(signal.SIGINT, marks=pytest.mark.slow)]
+)
 def test_signal_saves_at_the_next_step_boundary_and_the_rerun_resumes(
     tmp_path, tiny_config, signum
 ):
