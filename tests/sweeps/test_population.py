@@ -74,7 +74,7 @@ def sequential_runs(tmp_path_factory):
     return runs
 
 
-@pytest.mark.parametrize("strategy", ["vmap", "sequential"])
+@pytest.mark.parametrize("strategy", ["vmap", pytest.param("sequential", marks=pytest.mark.slow)])
 def test_population_equals_sequential_runs(tmp_path, sequential_runs, strategy):
     results = train_population(
         _base_config(), MEMBERS, str(tmp_path / "population"), strategy=strategy

@@ -15,6 +15,7 @@ def _study(run: SweepRun) -> optuna.Study:
     return optuna.load_study(study_name=run.name, storage=run.open_storage())
 
 
+@pytest.mark.slow  # a sweep with a pruned trial (7 s)
 def test_pruned_trial_is_recorded_as_pruned(tmp_path):
     spec = write_sweep_file(
         tmp_path,
