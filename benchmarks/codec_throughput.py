@@ -29,6 +29,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 from aelab.codec import LearnedCodec  # noqa: E402
+from aelab.codec.image_files import to_uint8  # noqa: E402
 from aelab.evaluation import load_run  # noqa: E402
 from aelab.evaluation.context import EvalContext  # noqa: E402
 from aelab.evaluation.rate_distortion import codec_for_run  # noqa: E402
@@ -72,7 +73,7 @@ def main(argv):
             run = load_run(_WORKDIR.value)
             codec = codec_for_run(run)
             data = EvalContext(run, scratch).split("eval", max_examples=_NUM_IMAGES.value)
-            images = np.round(np.clip(data.inputs, 0, 1) * 255).astype(np.uint8)
+            images = to_uint8(data.inputs)
         else:
             codec = _fresh_codec(scratch)
             rng = np.random.default_rng(0)

@@ -71,6 +71,21 @@ def tiny_config():
     return config
 
 
+def tiny_codec(config, lmbda: float = 0.01):
+    """`config` (a `tiny_config`) turned into a tiny learned codec on the 8x8 digits: a
+    dense factorized prior trained on rate + lmbda distortion, no evaluators."""
+    config.data.flatten = False
+    config.model = {
+        "name": "factorized_prior",
+        "transform": "dense",
+        "channels": (32,),
+        "latent_dim": 8,
+    }
+    config.objective = {"name": "rate_distortion", "likelihood": "mse", "lmbda": lmbda}
+    config.evals = {}
+    return config
+
+
 SWEEP_DIR = CONFIG_DIR / "sweeps"
 
 

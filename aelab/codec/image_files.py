@@ -14,6 +14,11 @@ import numpy as np
 from PIL import Image
 
 
+def to_uint8(images: np.ndarray) -> np.ndarray:
+    """Images in [0, 1] (values outside clipped) -> uint8, rounded to the nearest level."""
+    return np.round(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
 def _as_uint8(images: np.ndarray, name: str) -> np.ndarray:
     if images.dtype == np.uint8:
         return images
@@ -22,7 +27,7 @@ def _as_uint8(images: np.ndarray, name: str) -> np.ndarray:
             raise ValueError(f"{name} holds floats outside [0, 1]; store uint8 images or [0, 1].")
         if not np.isfinite(images).all():
             raise ValueError(f"{name} holds NaN or infinite values.")
-        return np.round(images * 255.0).astype(np.uint8)
+        return to_uint8(images)
     raise ValueError(f"{name} holds {images.dtype} values; store uint8 images or floats in [0, 1].")
 
 

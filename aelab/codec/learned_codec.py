@@ -27,6 +27,7 @@ import numpy as np
 
 from aelab.codec import range_coding
 from aelab.codec.bitstream import CodecFileError, CompressedFile, read_file, write_file
+from aelab.codec.image_files import to_uint8
 from aelab.codec.tables import SymbolTables, factorized_tables, gaussian_tables, scale_table
 from aelab.core.contract import require_compression_model
 from aelab.models.learned_codecs import SCALE_MIN
@@ -189,11 +190,7 @@ class LearnedCodec:
         `decompress(compress(images))` returns, computed without coding; uint8."""
         images = self._check_images(images)
         _, _, symbols, tables = self._symbols(images)
-        return self._to_uint8(self._map(self._synthesis, self._latents(symbols, tables)))
-
-    @staticmethod
-    def _to_uint8(x: np.ndarray) -> np.ndarray:
-        return np.round(np.clip(x, 0.0, 1.0) * 255.0).astype(np.uint8)
+        return to_uint8(self._map(self._synthesis, self._latents(symbols, tables)))
 
     def compress(self, images: np.ndarray) -> bytes:
         """uint8 images [n, h, w, c] (or [n, h, w] for one channel) -> the file's bytes."""
@@ -258,7 +255,7 @@ class LearnedCodec:
             y_symbols = range_coding.decode_symbols(decoder, y_tables, models)
         except (ValueError, RuntimeError, AssertionError) as e:
             raise CodecFileError(f"{name} is corrupted: its stream does not decode ({e}).") from e
-        return self._to_uint8(self._map(self._synthesis, self._latents(y_symbols, y_tables)))
+        return to_uint8(self._map(self._synthesis, self._latents(y_symbols, y_tables)))
 
     def _side_shape(self) -> tuple[int, ...]:
         """The shape of one image's side information z (the hyperprior's)."""

@@ -32,7 +32,7 @@ import numpy as np
 from PIL import Image
 
 from aelab.core.registry import Registry
-from aelab.evaluation.image_quality import mean_finite_psnr, ms_ssim, psnr
+from aelab.evaluation.image_quality import eight_bit_quality
 
 # The luma weights (ITU-R BT.601) that Pillow's "L" conversion and WebP's encoder use.
 _LUMA = np.array([0.299, 0.587, 0.114])
@@ -252,19 +252,16 @@ def rd_curve(
             f"rd_curve needs uint8 images [n, h, w, c]; got {images.dtype} {images.shape}."
         )
     codec = CLASSIC_CODECS.get(codec_name)
-    reference = images / 255.0
     pixels = images.shape[1] * images.shape[2]
     points = []
     for quality in codec.default_qualities if qualities is None else qualities:
         bits, decoded = _code_images(codec, images, quality, tiled)
-        estimate = decoded / 255.0
         points.append(
             {
                 "quality": quality,
                 "bits_per_image": bits,
                 "bits_per_pixel": bits / pixels,
-                "psnr": mean_finite_psnr(psnr(reference, estimate)),
-                "ms_ssim": float(np.mean(ms_ssim(reference, estimate))),
+                **eight_bit_quality(images, decoded),
             }
         )
     return points

@@ -223,3 +223,13 @@ def quality_metrics(
             np.mean(ssim(reference.reshape(shape), estimate.reshape(shape), data_range))
         )
     return metrics
+
+
+def eight_bit_quality(reference: np.ndarray, decoded: np.ndarray) -> dict[str, float]:
+    """Mean per-image PSNR (dB, `mean_finite_psnr`) and mean MS-SSIM of decoded uint8
+    images [n, h, w, c] against the uint8 originals, both read as [0, 1]."""
+    a, b = reference / 255.0, decoded / 255.0
+    return {
+        "psnr": mean_finite_psnr(psnr(a, b, 1.0)),
+        "ms_ssim": float(np.mean(ms_ssim(a, b, 1.0))),
+    }

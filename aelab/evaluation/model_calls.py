@@ -78,7 +78,13 @@ class ModelCalls:
             output = vae(x, train=False, rngs=nnx.Rngs(key))
             return vae.kl_terms(output).sum(axis=-1)
 
+        @jax.jit
+        def rate_bits(params, model_state, x):
+            codec = model(params, model_state)
+            return codec.rate_bits(codec(x, train=False, rngs=None))
+
         self._encode, self._decode, self._reconstruct = encode, decode, reconstruct
+        self._rate_bits = rate_bits
         self._sample_prior = sample_prior
         self._kl = kl
 
@@ -122,6 +128,13 @@ class ModelCalls:
         keys = iter(jax.random.split(key, len(x) // self.batch_size + 1))
         return map_in_batches(
             lambda b: self._kl(self.params, self.model_state, next(keys), b), x, self.batch_size
+        )
+
+    def rate_bits(self, x: np.ndarray) -> np.ndarray:
+        """A compressive model's entropy-model estimate of the bits of each example's
+        quantized code (`CompressionModel.rate_bits`): [n]."""
+        return map_in_batches(
+            lambda b: self._rate_bits(self.params, self.model_state, b), x, self.batch_size
         )
 
     def sample_prior(self, key: jax.Array, num_samples: int) -> np.ndarray:

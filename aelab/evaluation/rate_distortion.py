@@ -25,17 +25,15 @@ import json
 import os
 import time
 
-import jax
 import numpy as np
 
 from aelab.codec import LearnedCodec
+from aelab.codec.image_files import to_uint8
 from aelab.core.atomic_files import write_text_atomically
 from aelab.core.options import option, options_class
 from aelab.evaluation.classic_codecs import CLASSIC_CODECS, rd_curve
-from aelab.evaluation.image_quality import mean_finite_psnr, ms_ssim, psnr
-from aelab.evaluation.model_calls import map_in_batches
+from aelab.evaluation.image_quality import eight_bit_quality
 from aelab.evaluation.registry import Evaluator, register_evaluator
-from aelab.training.state import merge_model
 
 RESULT_FILE = "rate_distortion.json"
 
@@ -61,15 +59,6 @@ def codec_for_run(run, workdir: str | None = None) -> LearnedCodec:
         raise ValueError("A run held in memory needs a workdir for its coder tables.")
     tables = os.path.join(workdir, "codec", f"tables_step_{run.step}.npz")
     return LearnedCodec(run.graphdef, run.params, run.model_state, shape, tables)
-
-
-def image_quality(reference: np.ndarray, decoded: np.ndarray) -> dict[str, float]:
-    """Mean per-image PSNR (dB) and MS-SSIM of uint8 images [n, h, w, c]."""
-    a, b = reference.astype(np.float64) / 255.0, decoded.astype(np.float64) / 255.0
-    return {
-        "psnr": mean_finite_psnr(psnr(a, b, 1.0)),
-        "ms_ssim": float(np.mean(ms_ssim(a, b, 1.0))),
-    }
 
 
 def rate_at_quality(curve: list[dict], target_psnr: float) -> float:
@@ -118,7 +107,7 @@ class RateDistortionEvaluator(Evaluator):
 
     def __call__(self, context) -> dict[str, float]:
         data = context.split("eval", labels=context.eval_labels(), max_examples=self.max_examples)
-        images = np.round(np.clip(data.inputs, 0.0, 1.0) * 255.0).astype(np.uint8)
+        images = to_uint8(data.inputs)
         codec = codec_for_run(context.run, context.run.workdir or context.output_dir)
 
         start = time.perf_counter()
@@ -133,11 +122,11 @@ class RateDistortionEvaluator(Evaluator):
         model = {
             "bits_per_image": 8.0 * len(stream) / len(images),
             "bits_per_image_single": 8.0 * float(np.mean(single)),
-            **image_quality(images, decoded),
+            **eight_bit_quality(images, decoded),
         }
         model["bpp"] = model["bits_per_image"] / pixels
         metrics = dict(model)
-        metrics["estimated_bits"] = self._estimated_bits(context, data.inputs)
+        metrics["estimated_bits"] = float(np.mean(context.model_calls.rate_bits(data.inputs)))
         metrics["roundtrip_exact"] = float(np.array_equal(decoded, codec.reconstruct(images)))
         metrics["compress_images_per_sec"] = len(images) / compress_seconds
         metrics["decompress_images_per_sec"] = len(images) / decompress_seconds
@@ -175,17 +164,3 @@ class RateDistortionEvaluator(Evaluator):
                 os.path.join(context.output_dir, RESULT_FILE), json.dumps(record, indent=1)
             )
         return metrics
-
-    @staticmethod
-    def _estimated_bits(context, inputs: np.ndarray) -> float:
-        graphdef = context.run.graphdef
-
-        @jax.jit
-        def rate(params, model_state, x):
-            model = merge_model(graphdef, params, model_state)
-            return model.rate_bits(model(x, train=False, rngs=None))
-
-        bits = map_in_batches(
-            lambda b: rate(context.run.params, context.run.model_state, b), inputs, 500
-        )
-        return float(np.mean(bits))

@@ -12,6 +12,7 @@ from aelab.evaluation import evaluate_run, load_run, train_and_evaluate
 from aelab.evaluation.context import EvalContext
 from aelab.evaluation.rate_distortion import RESULT_FILE, codec_for_run, rate_at_quality
 from aelab.evaluation.rd_report import write_report
+from tests.conftest import tiny_codec
 
 
 def test_rate_at_quality_interpolates_in_log_rate():
@@ -22,15 +23,7 @@ def test_rate_at_quality_interpolates_in_log_rate():
 
 
 def _codec_config(tiny_config, lmbda):
-    config = tiny_config
-    config.data.flatten = False
-    config.model = {
-        "name": "factorized_prior",
-        "transform": "dense",
-        "channels": (32,),
-        "latent_dim": 8,
-    }
-    config.objective = {"name": "rate_distortion", "likelihood": "mse", "lmbda": lmbda}
+    config = tiny_codec(tiny_config, lmbda)
     config.evals = {
         "rate_distortion": {"max_examples": 40, "codecs": ("jpeg", "webp"), "qualities": 4}
     }

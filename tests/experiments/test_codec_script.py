@@ -13,6 +13,7 @@ from PIL import Image
 from aelab.codec.image_files import read_images
 from aelab.evaluation import load_run, train_and_evaluate
 from aelab.evaluation.rate_distortion import codec_for_run
+from tests.conftest import tiny_codec
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -36,16 +37,7 @@ def _error_lines(result: subprocess.CompletedProcess) -> list[str]:
 
 @pytest.mark.slow  # trains a tiny codec, then three runs of the script (about 40 s)
 def test_compress_a_folder_and_decompress_it_exactly(tmp_path, tiny_config):
-    config = tiny_config
-    config.data.flatten = False
-    config.model = {
-        "name": "factorized_prior",
-        "transform": "dense",
-        "channels": (32,),
-        "latent_dim": 8,
-    }
-    config.objective = {"name": "rate_distortion", "likelihood": "mse", "lmbda": 0.01}
-    config.evals = {}
+    config = tiny_codec(tiny_config)
     run_dir = str(tmp_path / "run")
     train_and_evaluate(config, run_dir)
 
