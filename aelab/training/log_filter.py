@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-_QUIET_PATHS = ("/orbax/", "/grain/", "/tensorflow_datasets/", "/etils/")
+_QUIET_PATHS = ("/orbax/", "/grain/", "/tensorflow_datasets/", "/etils/", "/optax/")
 
 
 class _LibraryInfoFilter(logging.Filter):

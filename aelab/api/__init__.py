@@ -1,0 +1,18 @@
+"""The Python API: configs by name, training, loading and exporting trained models.
+
+    import aelab
+    config = aelab.load_config("quickstart:smoke")
+    aelab.train(config, "runs/qs")
+    model = aelab.load("runs/qs")
+    recon = model.reconstruct(images)
+
+These are also reachable as `aelab.load_config`, `aelab.train`, ... (imported on first
+use, so `import aelab` stays light).
+"""
+
+from aelab.api.loading import load
+from aelab.api.notebook_training import ProgressBar, train
+from aelab.api.shipped_configs import list_configs, load_config
+from aelab.api.trained_model import TrainedModel
+
+__all__ = ["ProgressBar", "TrainedModel", "list_configs", "load", "load_config", "train"]
