@@ -17,7 +17,16 @@ __version__ = "0.1.0"
 # Before anything can start a JAX backend: XLA reads XLA_FLAGS only then.
 apply_cpu_flags()
 
-_API = ("TrainedModel", "export", "list_configs", "load", "load_config", "train")
+_API = (
+    "TrainedModel",
+    "evaluate",
+    "export",
+    "list_configs",
+    "load",
+    "load_config",
+    "read_metrics",
+    "train",
+)
 
 
 def __getattr__(name: str):
