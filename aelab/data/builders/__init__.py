@@ -11,6 +11,7 @@ Builder names carry an `aelab_` prefix so they never clash with TFDS's own `mnis
 Facts about the written data that readers must not forget:
   * TFDS shuffles records on write (by a hash of each example's key), so record `i`
     is not line `i` of the source file. The order is the same on every preparation.
+    `AelabNpz` alone sets `disable_shuffling`: its records keep the file's order.
   * `builder.info.metadata` holds `value_max` (the largest raw input value) and
     `num_classes` (None without labels), so a reader of the prepared folder alone
     (`tfds.builder_from_directory`, `tfds:` in `aelab.data.sources`) can recover them.

@@ -116,10 +116,19 @@ class AelabNpz(tfds.core.GeneratorBasedBuilder):
     uint8) and, when the file has labels, `label` int64. `metadata['value_max']` is the
     largest input value for integer or bool inputs and None for floats (taken as already
     scaled); `metadata['num_classes']` is the largest label + 1, or None.
+
+    Records keep the file's order (`disable_shuffling`: record `i` of a split is row `i`
+    of its array), so a user's own split order, and slices such as `test[:100]`, mean
+    what they say.
     """
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES: ClassVar[dict[str, str]] = {"1.0.0": "First version."}
+    # 1.1.0 changed the record order: a new version folder, so that copies prepared
+    # (shuffled) by 1.0.0 are never read as if they were in order.
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES: ClassVar[dict[str, str]] = {
+        "1.0.0": "First version.",
+        "1.1.0": "Records in the file's order (no shuffling on write).",
+    }
     MANUAL_DOWNLOAD_INSTRUCTIONS = "Give the .npz file's path in the builder config."
 
     def _info(self) -> tfds.core.DatasetInfo:
@@ -136,6 +145,7 @@ class AelabNpz(tfds.core.GeneratorBasedBuilder):
             description=self.__doc__,
             features=tfds.features.FeaturesDict(features),
             metadata=tfds.core.MetadataDict(value_max=None, num_classes=None),
+            disable_shuffling=True,
         )
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager) -> dict[str, Any]:
