@@ -43,7 +43,7 @@ from aelab.data.builders.ecg5000 import (
 )
 from aelab.data.builders.features import IMAGE_SHAPE, array_feature, image_features
 from aelab.data.builders.images import AelabFashionMnist, AelabMnist
-from aelab.data.builders.npz import NPZ_SPLITS, AelabNpz, NpzConfig, npz_config
+from aelab.data.builders.npz import AelabNpz, NpzConfig, npz_config
 from aelab.data.builders.preparation import prepare
 
 __all__ = [
@@ -52,7 +52,6 @@ __all__ = [
     "ECG_TOTAL_SIZE",
     "ECG_TRAIN_SIZE",
     "IMAGE_SHAPE",
-    "NPZ_SPLITS",
     "AelabBinarizedMnist",
     "AelabEcg5000",
     "AelabFashionMnist",
