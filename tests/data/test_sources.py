@@ -40,12 +40,15 @@ def _everything(source) -> dict[str, np.ndarray]:
 
 def test_list_datasets():
     assert list_datasets() == [
+        "arrays",
         "binarized_mnist",
         "digits",
         "ecg5000",
         "fashion_mnist",
+        "image_folder",
         "mnist",
         "npz",
+        "table",
     ]
 
 
