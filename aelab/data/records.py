@@ -3,8 +3,9 @@
 index (`TfdsSource`, `read_split`).
 
 Records are dicts of NumPy arrays, e.g. `{'image': uint8 [28, 28, 1], 'label': int64 []}`.
-Records of the TFDS-backed sets come in the order TFDS wrote them: shuffled on write
-(the same order on every preparation), not the order of the raw files.
+Records of the TFDS-backed sets come in the order TFDS wrote them: for the MNIST-style
+sets and ECG5000, shuffled on write (the same order on every preparation), not the order
+of the raw files; for `npz`, the file's own order.
 """
 
 from __future__ import annotations

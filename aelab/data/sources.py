@@ -11,7 +11,14 @@ the name in `config.data` (`dataset_info`, `load_split`).
                    `config.tfds_data_dir` (else `$AELAB_TFDS_DIR`, else
                    `~/.cache/aelab/tensorflow_datasets`) and read back from there
                    (local_files).
-  npz              a user `.npz` file (`config.path`, npz).
+  npz              a user `.npz` file (`config.path`; records in the file's order; npz).
+  arrays           NumPy arrays registered in this process by `register_arrays`, named
+                   by their content fingerprint (`config.arrays`; arrays).
+  image_folder     a folder of `<class>/` (or `<split>/<class>/`) image files, read with
+                   Pillow and prepared once by a TFDS builder (`config.path`;
+                   image_folder).
+  table            a CSV, TSV or Parquet table of numbers, or a folder of one per split,
+                   read into memory (`config.path`; table).
   tfds:<name>      any TFDS data set already prepared (as array_record) in a TFDS data
                    dir (tfds_catalog).
 

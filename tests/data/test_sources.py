@@ -40,12 +40,15 @@ def _everything(source) -> dict[str, np.ndarray]:
 
 def test_list_datasets():
     assert list_datasets() == [
+        "arrays",
         "binarized_mnist",
         "digits",
         "ecg5000",
         "fashion_mnist",
+        "image_folder",
         "mnist",
         "npz",
+        "table",
     ]
 
 
@@ -342,3 +345,22 @@ def test_array_source_leaves_callers_arrays_writable():
     np.testing.assert_array_equal(source[1]["image"], [5.0, 5.0])
     with pytest.raises(ValueError, match="share their length"):
         records.ArraySource({"a": np.zeros(2), "b": np.zeros(3)}, name="t", split="train")
+
+
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_npz_records_come_back_in_the_files_order(make_config, tmp_path: Path, in_memory: bool):
+    # Each record holds its own index (and a label derived from it): any reordering shows.
+    sizes = {"train": 40, "validation": 7, "test": 13}
+    arrays = {split: np.arange(n, dtype=np.int64)[:, None] * 4 for split, n in sizes.items()}
+    labels = {f"{split}_labels": np.arange(n) % 3 for split, n in sizes.items()}
+    np.savez(tmp_path / "ordered.npz", **arrays, **labels)
+    config = make_config(
+        "npz", path=str(tmp_path / "ordered.npz"), input_key="inputs", in_memory=in_memory
+    )
+
+    for split in sizes:
+        read = _everything(load_split(config, split)[0])
+        np.testing.assert_array_equal(read["inputs"], arrays[split])
+        np.testing.assert_array_equal(read["label"], labels[f"{split}_labels"])
+    tail = _everything(load_split(config, "train[90%:]")[0])
+    np.testing.assert_array_equal(tail["inputs"][:, 0], np.arange(36, 40) * 4)

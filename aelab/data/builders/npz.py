@@ -16,6 +16,11 @@ import tensorflow_datasets as tfds
 from aelab.data import readers
 from aelab.data.builders.features import array_feature
 from aelab.data.errors import DataError
+from aelab.data.split_layout import (
+    check_split_layout,
+    num_classes_of,
+    value_max_of,
+)
 
 
 @dataclasses.dataclass(eq=False)
@@ -39,59 +44,21 @@ class NpzConfig(tfds.core.BuilderConfig):
     labelled: bool = False
 
 
-NPZ_SPLITS = ("train", "validation", "test")
-_REQUIRED_NPZ_SPLITS = ("train", "test")
-
-
 def npz_config(path: str | os.PathLike, input_key: str = "image") -> NpzConfig:
     """Validates a user `.npz` file and returns the config that names its prepared data.
 
     The file holds one array per split, `train` and `test` (required) and `validation`
     (optional), each `[N, ...]` with the same per-example shape and dtype, and optionally
-    integer class labels `<split>_labels` `[N]` (for every split or for none). The
-    config name is the file's stem plus a hash of its bytes and `input_key`, so an
-    edited file is prepared again and an unchanged one (even moved) is not.
+    integer class labels `<split>_labels` `[N]` (for every split or for none; see
+    `aelab.data.split_layout`). The config name is the file's stem plus a hash of its
+    bytes and `input_key`, so an edited file is prepared again and an unchanged one
+    (even moved) is not.
 
     Raises:
       DataError: missing or corrupt file, unexpected keys, or inconsistent arrays.
     """
     path = Path(path).expanduser().resolve()
-    headers = readers.read_npz_headers(path)
-    allowed = set(NPZ_SPLITS) | {f"{split}_labels" for split in NPZ_SPLITS}
-    unexpected = sorted(set(headers) - allowed)
-    missing = [split for split in _REQUIRED_NPZ_SPLITS if split not in headers]
-    if unexpected or missing:
-        raise DataError(
-            f".npz file {path} holds arrays {sorted(headers)}; expected 'train' and 'test', "
-            "optionally 'validation', and optionally '<split>_labels' for each split"
-            + (f" (missing: {missing})" if missing else "")
-            + (f" (unexpected: {unexpected})" if unexpected else "")
-            + "."
-        )
-    splits = tuple(split for split in NPZ_SPLITS if split in headers)
-    shape, dtype = headers["train"]
-    for split in splits:
-        split_shape, split_dtype = headers[split]
-        if len(split_shape) < 1 or split_shape[1:] != shape[1:] or split_dtype != dtype:
-            raise DataError(
-                f".npz file {path}: '{split}' is {split_dtype} {split_shape} but 'train' is "
-                f"{dtype} {shape}; every split needs the same per-example shape and dtype."
-            )
-    if dtype.kind not in "buif":
-        raise DataError(f".npz file {path}: inputs have dtype {dtype}; expected numbers.")
-    labelled_splits = [split for split in splits if f"{split}_labels" in headers]
-    if labelled_splits and len(labelled_splits) != len(splits):
-        raise DataError(
-            f".npz file {path}: only {labelled_splits} have '<split>_labels'; give labels "
-            f"for every split {list(splits)} or for none."
-        )
-    for split in labelled_splits:
-        label_shape, label_dtype = headers[f"{split}_labels"]
-        if label_shape != headers[split][0][:1] or label_dtype.kind not in "iu":
-            raise DataError(
-                f".npz file {path}: '{split}_labels' is {label_dtype} {label_shape}; expected "
-                f"integers of shape ({headers[split][0][0]},)."
-            )
+    layout = check_split_layout(readers.read_npz_headers(path), where=f".npz file {path}")
     digest = hashlib.sha256(input_key.encode())
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -102,10 +69,10 @@ def npz_config(path: str | os.PathLike, input_key: str = "image") -> NpzConfig:
         description=f"Arrays from {path}.",
         path=os.fspath(path),
         input_key=input_key,
-        input_shape=tuple(shape[1:]),
-        input_dtype="uint8" if dtype == np.bool_ else dtype.name,
-        splits=splits,
-        labelled=bool(labelled_splits),
+        input_shape=layout.example_shape,
+        input_dtype="uint8" if layout.dtype == np.bool_ else layout.dtype.name,
+        splits=layout.splits,
+        labelled=layout.labelled,
     )
 
 
@@ -115,11 +82,22 @@ class AelabNpz(tfds.core.GeneratorBasedBuilder):
     Features: `<config.input_key>` (per-example shape and dtype as stored; bool becomes
     uint8) and, when the file has labels, `label` int64. `metadata['value_max']` is the
     largest input value for integer or bool inputs and None for floats (taken as already
-    scaled); `metadata['num_classes']` is the largest label + 1, or None.
+    scaled; see `aelab.data.split_layout.value_max_of`); `metadata['num_classes']` is
+    the largest label + 1, or None.
+
+    Records keep the file's order (`disable_shuffling`: record `i` of a split is row `i`
+    of its array), so a user's own split order, and slices such as `test[:100]`, mean
+    what they say.
     """
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES: ClassVar[dict[str, str]] = {"1.0.0": "First version."}
+    # 1.1.0 changed the record order: a new version folder, so that copies prepared
+    # (shuffled) by 1.0.0 are never read as if they were in order.
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES: ClassVar[dict[str, str]] = {
+        "1.0.0": "First version.",
+        "1.1.0": "Records in the file's order (no shuffling on write); value_max at least "
+        "1 and None for negative integers.",
+    }
     MANUAL_DOWNLOAD_INSTRUCTIONS = "Give the .npz file's path in the builder config."
 
     def _info(self) -> tfds.core.DatasetInfo:
@@ -136,6 +114,7 @@ class AelabNpz(tfds.core.GeneratorBasedBuilder):
             description=self.__doc__,
             features=tfds.features.FeaturesDict(features),
             metadata=tfds.core.MetadataDict(value_max=None, num_classes=None),
+            disable_shuffling=True,
         )
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager) -> dict[str, Any]:
@@ -143,17 +122,11 @@ class AelabNpz(tfds.core.GeneratorBasedBuilder):
         config = self.builder_config
         arrays = readers.read_npz(config.path)
         inputs = {split: arrays[split] for split in config.splits}
-        if np.dtype(config.input_dtype).kind in "iu":
-            self.info.metadata["value_max"] = float(
-                max(array.max(initial=0) for array in inputs.values())
-            )
+        self.info.metadata["value_max"] = value_max_of(inputs.values())
         if config.labelled:
             labels = {split: arrays[f"{split}_labels"].astype(np.int64) for split in config.splits}
-            lowest = min(split_labels.min(initial=0) for split_labels in labels.values())
-            if lowest < 0:
-                raise DataError(f".npz file {config.path} holds negative labels.")
-            highest = max(split_labels.max(initial=0) for split_labels in labels.values())
-            self.info.metadata["num_classes"] = int(highest) + 1
+            where = f".npz file {config.path}"
+            self.info.metadata["num_classes"] = num_classes_of(labels.values(), where)
         else:
             labels = dict.fromkeys(config.splits)
         return {
