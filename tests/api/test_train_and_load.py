@@ -1,5 +1,6 @@
 """aelab.train and aelab.load: a tiny run trained from Python, its TrainedModel calls."""
 
+import json
 import logging
 
 import numpy as np
@@ -156,3 +157,18 @@ def test_a_deterministic_autoencoder_has_no_prior(tmp_path, digits):
         ae.sample(3)
     with pytest.raises(ValueError, match="needs a variational model"):
         ae.score(digits, "nll")
+
+
+def test_in_memory_arrays_train_the_configs_model(tmp_path, digits):
+    images = load_digits().images.astype(np.uint8)  # grey levels 0-16: scaled by 16
+    workdir = tmp_path / "arrays"
+    config = _tiny()
+    aelab.train(
+        config, str(workdir), data={"train": images[:300], "test": images[300:400]}, progress="none"
+    )
+    saved = json.loads((workdir / "config.json").read_text())["data"]
+    assert saved["name"] == "arrays" and len(saved["arrays"]) == 16
+    assert config.data.name == "digits"  # the caller's config is left as it was
+    model = aelab.load(str(workdir))
+    assert model.info.name == "arrays" and model.info.value_max == 16
+    assert model.reconstruct(digits).shape == (12, 8, 8, 1)
