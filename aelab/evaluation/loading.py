@@ -41,6 +41,8 @@ class TrainedRun:
       model_state: the other model variables (batch statistics), pure dict.
       step: the training step of these weights.
       train_seconds: training wall time up to `step`, when the checkpoint records it.
+      source: where the weights were loaded from (a work directory, an exported model
+        directory or an hf:// address); None for a run held only in memory.
     """
 
     workdir: str | None
@@ -51,6 +53,7 @@ class TrainedRun:
     model_state: dict
     step: int
     train_seconds: float | None = None
+    source: str | None = None
 
     def model(self) -> nnx.Module:
         """The NNX model with the trained weights."""
@@ -127,4 +130,5 @@ def load_run(workdir: str, step: int | str = "best") -> TrainedRun:
         model_state=state.model_state,
         step=chosen,
         train_seconds=None if train_seconds is None else float(train_seconds),
+        source=workdir,
     )

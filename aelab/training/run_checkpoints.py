@@ -1,8 +1,8 @@
 """A finished (or running) run's checkpoints, read from outside the run: which steps
 exist, which one "best" names, and one step's weights.
 
-Opened read-only: reading another run's checkpoints never deletes its temporary
-directories (that run may still be saving into them).
+A warm start opens them read-only: reading another run's checkpoints then never
+deletes its temporary directories (that run may still be saving into them).
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from aelab.training.checkpointing import Checkpointer, CheckpointOptions
 STEP_CHOICES = ("best", "latest")
 
 
-def open_run_checkpoints(workdir: str, config) -> Checkpointer:
-    """The checkpoints of the run in `workdir` trained with `config` (read-only).
+def open_run_checkpoints(workdir: str, config, *, read_only: bool = False) -> Checkpointer:
+    """The checkpoints of the run in `workdir` trained with `config`; `read_only`:
+    create, save, delete and clean up nothing (orbax logs a warning that it is).
 
     Raises:
       FileNotFoundError: the run has not saved a checkpoint yet.
@@ -36,7 +37,7 @@ def open_run_checkpoints(workdir: str, config) -> Checkpointer:
         best_metric=options.best_metric,
         best_mode=options.best_mode,
         async_save=False,
-        read_only=True,
+        read_only=read_only,
     )
 
 
@@ -74,7 +75,7 @@ def read_checkpoint_weights(
 ) -> tuple[dict[str, np.ndarray], int]:
     """(the weights {"params/<path>": array, "model_state/<path>": array}, their step)
     of one checkpoint of the run in `workdir`, without its optimizer state."""
-    checkpointer = open_run_checkpoints(workdir, config)
+    checkpointer = open_run_checkpoints(workdir, config, read_only=True)
     try:
         chosen = resolve_step(checkpointer, step)
         return checkpointer.restore_weights(chosen), chosen

@@ -81,6 +81,7 @@ def write_weights(
     if train_seconds is not None:
         metadata["train_seconds"] = repr(float(train_seconds))
     safetensors.numpy.save_file(flat, path, metadata=metadata)
+    os.chmod(path, 0o644)  # safetensors creates it 0600: readable by collaborators instead.
 
 
 def read_weights(path: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
