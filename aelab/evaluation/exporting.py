@@ -25,6 +25,7 @@ from aelab.core.atomic_files import write_json_atomically, write_text_atomically
 from aelab.evaluation.loading import load_run
 from aelab.evaluation.model_card import model_card
 from aelab.evaluation.runner import RESULTS_FILE
+from aelab.training.log_filter import quiet_library_info_logs
 from aelab.training.metric_writer import read_metrics
 from aelab.training.run_info import read_run_info
 from aelab.training.saved_config import CONFIG_FILE
@@ -81,6 +82,7 @@ def export(workdir: str, out: str, step: int | str = "best", *, overwrite: bool 
       FileExistsError: `out` is a file, or a non-empty directory and not `overwrite`.
       FileNotFoundError / ValueError: `workdir` is not a trained run, or has no such step.
     """
+    quiet_library_info_logs()
     workdir, out = os.path.abspath(workdir), os.path.abspath(out.rstrip("/"))
     _check_target(out, overwrite)
     run = load_run(workdir, step)
