@@ -45,6 +45,38 @@ class DatasetInfo:
     num_classes: int | None
     splits: dict[str, int]
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field (`from_dict` reads it back)."""
+        fields = dataclasses.asdict(self)
+        fields["input_shape"] = list(self.input_shape)
+        return fields
+
+    @classmethod
+    def from_dict(cls, fields: Mapping[str, Any], *, source: str = "data_info") -> DatasetInfo:
+        """The `DatasetInfo` that `to_dict` wrote; `source` names it in errors.
+
+        Raises:
+          DataError: a field is missing or unknown.
+        """
+        names = [field.name for field in dataclasses.fields(cls)]
+        missing = [name for name in names if name not in fields]
+        unknown = sorted(set(fields) - set(names))
+        if missing or unknown:
+            raise DataError(
+                f"{source} is not a data set description: missing fields {missing}, unknown "
+                f"fields {unknown} (expected exactly {names}); export the run again to "
+                "rewrite it."
+            )
+        value_max, num_classes = fields["value_max"], fields["num_classes"]
+        return cls(
+            name=str(fields["name"]),
+            input_key=str(fields["input_key"]),
+            input_shape=tuple(int(d) for d in fields["input_shape"]),
+            value_max=None if value_max is None else float(value_max),
+            num_classes=None if num_classes is None else int(num_classes),
+            splits={str(k): int(v) for k, v in fields["splits"].items()},
+        )
+
 
 class RecordSource(Protocol):
     """Random access to the records of one split; usable as a grain data source."""

@@ -16,6 +16,11 @@ config's `config.evals` ({name: options}):
   generation      sample grids, interpolations, latent traversals, latent scatter (PNG)
   cost            parameter count, training time and speed
 
+`export(workdir, out)` writes a run as a self-contained model directory (config, data
+set description, safetensors weights, model card); `load_trained(path)` loads a work
+directory, such a directory or "hf://owner/repo"; `push_to_hub(out, repo_id)` publishes
+one (docs/sharing.md).
+
 `evaluate_run("runs/mnist_vae")` writes runs/mnist_vae/results.json.
 
 Command line: `python experiments/evaluate.py --workdir=runs/mnist_vae`.
@@ -24,6 +29,9 @@ Command line: `python experiments/evaluate.py --workdir=runs/mnist_vae`.
 from aelab.core.discovery import import_submodules
 from aelab.evaluation.config_schema import CONFIG_SCHEMA, validate_config
 from aelab.evaluation.context import EvalContext, SplitData
+from aelab.evaluation.exported import load_exported, load_trained
+from aelab.evaluation.exporting import export
+from aelab.evaluation.hub import push_to_hub
 from aelab.evaluation.loading import TrainedRun, load_run, read_config
 from aelab.evaluation.periodic import PeriodicEvaluation, train_and_evaluate
 from aelab.evaluation.registry import (
@@ -50,8 +58,12 @@ __all__ = [
     "TrainedRun",
     "build_evaluator",
     "evaluate_run",
+    "export",
     "list_evaluators",
+    "load_exported",
     "load_run",
+    "load_trained",
+    "push_to_hub",
     "read_config",
     "register_evaluator",
     "resolve_evals",

@@ -11,7 +11,6 @@ keeps it independent of the mesh the run was trained on).
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 
 import jax
@@ -20,18 +19,13 @@ import ml_collections
 from absl import logging
 from flax import nnx
 
-from aelab.core.plugins import import_modules
 from aelab.models import build_model
-from aelab.training.checkpointing import (
-    Checkpointer,
-    CheckpointOptions,
-    abstract_with_shardings,
-)
+from aelab.training.checkpointing import abstract_with_shardings
 from aelab.training.experiment import RunSpec, build_run_spec
 from aelab.training.optimizers import build_optimizer
+from aelab.training.run_checkpoints import open_run_checkpoints, resolve_step
+from aelab.training.saved_config import read_config
 from aelab.training.state import TrainState, merge_model, split_model
-
-STEP_CHOICES = ("best", "latest")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +41,8 @@ class TrainedRun:
       model_state: the other model variables (batch statistics), pure dict.
       step: the training step of these weights.
       train_seconds: training wall time up to `step`, when the checkpoint records it.
+      source: where the weights were loaded from (a work directory, an exported model
+        directory or an hf:// address); None for a run held only in memory.
     """
 
     workdir: str | None
@@ -57,28 +53,11 @@ class TrainedRun:
     model_state: dict
     step: int
     train_seconds: float | None = None
+    source: str | None = None
 
     def model(self) -> nnx.Module:
         """The NNX model with the trained weights."""
         return merge_model(self.graphdef, self.params, self.model_state)
-
-
-def read_config(workdir: str) -> ml_collections.ConfigDict:
-    """The config a run was trained with (`workdir/config.json`)."""
-    path = os.path.join(workdir, "config.json")
-    if not os.path.exists(path):
-        raise FileNotFoundError(
-            f"No config.json in {workdir}: not a training work directory. Train one with "
-            "`python experiments/train.py --config=... --workdir=DIR` first."
-        )
-    try:
-        with open(path) as f:
-            values = json.load(f)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path} is not valid JSON ({e}); rerun training to rewrite it.") from e
-    config = ml_collections.ConfigDict(values)
-    import_modules(config)  # The run's own components, named in `config.imports`.
-    return config
 
 
 def abstract_train_state(config, spec: RunSpec) -> tuple[nnx.GraphDef, TrainState]:
@@ -102,55 +81,9 @@ def abstract_train_state(config, spec: RunSpec) -> tuple[nnx.GraphDef, TrainStat
     return graphdefs[0], abstract
 
 
-def _open_checkpoints(workdir: str, config) -> Checkpointer:
-    directory = os.path.join(workdir, "checkpoints")
-    if not os.path.isdir(directory) or not os.listdir(directory):
-        raise FileNotFoundError(
-            f"No checkpoints in {directory}: the run has not saved one yet (checkpoints are "
-            "written every config.train.checkpoint_every steps and at the end)."
-        )
-    options = CheckpointOptions.from_section(config.train, path="train")
-    return Checkpointer(
-        directory,
-        keep=options.keep_checkpoints,
-        best_metric=options.best_metric,
-        best_mode=options.best_mode,
-        async_save=False,
-    )
-
-
-def resolve_step(checkpointer: Checkpointer, step: int | str) -> int:
-    """A checkpoint step from "best" (falls back to the latest), "latest" or a number."""
-    steps = sorted(checkpointer.all_steps())
-    if not steps:
-        raise FileNotFoundError(f"No finished checkpoint in {checkpointer.directory}.")
-    if step == "latest":
-        return steps[-1]
-    if step == "best":
-        try:
-            best = checkpointer.best_step()
-        except (KeyError, TypeError) as e:
-            logging.warning("No best checkpoint could be ranked (%s); using the latest.", e)
-            best = None
-        return steps[-1] if best is None else int(best)
-    try:
-        number = int(step)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"step={step!r} is not valid: give a checkpoint step number or one of "
-            f"{', '.join(STEP_CHOICES)}."
-        ) from None
-    if number not in steps:
-        raise ValueError(
-            f"No checkpoint at step {number} in {checkpointer.directory}; saved steps: "
-            f"{', '.join(map(str, steps))}."
-        )
-    return number
-
-
 def list_checkpoint_steps(workdir: str) -> list[int]:
     """The steps of the finished checkpoints in `workdir`, ascending."""
-    checkpointer = _open_checkpoints(workdir, read_config(workdir))
+    checkpointer = open_run_checkpoints(workdir, read_config(workdir))
     try:
         return sorted(checkpointer.all_steps())
     finally:
@@ -159,7 +92,7 @@ def list_checkpoint_steps(workdir: str) -> list[int]:
 
 def checkpoint_step(workdir: str, step: int | str = "best") -> int:
     """The checkpoint step that `step` ("best", "latest" or a number) names in `workdir`."""
-    checkpointer = _open_checkpoints(workdir, read_config(workdir))
+    checkpointer = open_run_checkpoints(workdir, read_config(workdir))
     try:
         return resolve_step(checkpointer, step)
     finally:
@@ -180,7 +113,7 @@ def load_run(workdir: str, step: int | str = "best") -> TrainedRun:
     graphdef, abstract = abstract_train_state(config, spec)
     device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
     target = abstract_with_shardings(abstract, jax.tree.map(lambda _: device, abstract))
-    checkpointer = _open_checkpoints(workdir, config)
+    checkpointer = open_run_checkpoints(workdir, config)
     try:
         chosen = resolve_step(checkpointer, step)
         state = checkpointer.restore_state(chosen, target)
@@ -197,4 +130,5 @@ def load_run(workdir: str, step: int | str = "best") -> TrainedRun:
         model_state=state.model_state,
         step=chosen,
         train_seconds=None if train_seconds is None else float(train_seconds),
+        source=workdir,
     )

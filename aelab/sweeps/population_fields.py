@@ -19,6 +19,7 @@ from aelab.evaluation.periodic import scheduled_evals
 from aelab.training.early_stopping import EarlyStoppingOptions
 from aelab.training.schedules import schedule_name
 from aelab.training.seeds import data_seed
+from aelab.training.warm_start import WarmStartOptions
 
 VMAPPABLE_FIELDS = {
     "seed": "parameter initialisation and training noise",
@@ -69,6 +70,12 @@ def unsupported_problems(config: ml_collections.ConfigDict) -> list[str]:
             f"config.train.early_stopping_patience={patience.early_stopping_patience}: "
             "population members train in one step and cannot stop one at a time; set it to "
             "0, or run a normal sweep."
+        )
+    init_from = WarmStartOptions.from_section(config.train, path="train").init_from
+    if init_from is not None:
+        problems.append(
+            f"config.train.init_from={init_from!r}: population members start from their own "
+            "random weights; set it to None, or run a normal sweep."
         )
     for name, every in scheduled_evals(config).items():
         problems.append(

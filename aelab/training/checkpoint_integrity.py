@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 import jax
@@ -99,4 +100,28 @@ def verify(record: dict, state: Any, loop_state: dict | None, *, where: str) -> 
     if loop_state is not None and json_digest(loop_state) != record["loop"]:
         raise CorruptCheckpointError(
             f"{where}: the loop bookkeeping does not match the checksum saved with it."
+        )
+
+
+_KEY = re.compile(r"\.(\w+)|\['([^']*)'\]|\[(\d+)\]")
+
+
+def path_name(keystr: str) -> str:
+    """A fingerprint's leaf path as a "/"-joined name: ".params['mlp'][0]" -> "params/mlp/0"."""
+    return "/".join("".join(parts) for parts in _KEY.findall(keystr))
+
+
+def verify_weights(record: dict, flat: dict[str, Any], *, where: str) -> None:
+    """Raises CorruptCheckpointError if the arrays `flat` ({"params/<path>": array, ...},
+    part of a saved train state) differ from their entries in `record`."""
+    expected = {path_name(path): sums for path, sums in record["state"].items()}
+    actual = {
+        name: sums
+        for name, sums in zip(flat, state_fingerprint(list(flat.values())).values(), strict=True)
+    }
+    damaged = sorted(name for name, sums in actual.items() if expected.get(name) != sums)
+    if damaged:
+        raise CorruptCheckpointError(
+            f"{where}: the restored weights do not match the checksums saved with them "
+            f"({len(damaged)} of {len(actual)} arrays differ, the first {damaged[0]})."
         )

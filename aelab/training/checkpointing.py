@@ -27,6 +27,7 @@ import shutil
 from typing import Any
 
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
 from absl import logging
 from jax.experimental import multihost_utils
@@ -35,6 +36,7 @@ from aelab.core.options import Options, option, options_class
 from aelab.training import checkpoint_integrity
 from aelab.training.batches import TrainBatches
 from aelab.training.early_stopping import MODES
+from aelab.training.weight_files import GROUPS, flatten_weights
 
 _policies = ocp.checkpoint_managers
 
@@ -65,6 +67,8 @@ class Checkpointer:
         is kept in addition to the last `keep`. Every save must then pass `metrics`.
       best_mode: "min" or "max".
       async_save: write in a background thread while training continues.
+      read_only: only read (another run's checkpoints): nothing is created, saved,
+        deleted or cleaned up.
     """
 
     def __init__(
@@ -75,6 +79,7 @@ class Checkpointer:
         best_metric: str | None = None,
         best_mode: str = "min",
         async_save: bool = True,
+        read_only: bool = False,
     ):
         self.directory = os.path.abspath(directory)
         self.best_metric = best_metric
@@ -95,8 +100,10 @@ class Checkpointer:
             best_mode=best_mode,
             preservation_policy=_policies.AnyPreservationPolicy(policies),
             enable_async_checkpointing=async_save,
-            create=True,
-            cleanup_tmp_directories=True,
+            create=not read_only,
+            cleanup_tmp_directories=not read_only,
+            read_only=read_only,
+            save_interval_steps=0 if read_only else 1,
         )
         self._manager = ocp.CheckpointManager(
             self.directory,
@@ -240,6 +247,42 @@ class Checkpointer:
             restored["integrity"], restored["state"], None, where=self.step_dir(step)
         )
         return restored["state"]
+
+    def restore_weights(self, step: int) -> dict[str, np.ndarray]:
+        """The model's weights at step `step`, without the optimizer state, verified
+        against the checkpoint's checksums.
+
+        Returns:
+          {"params/<path>": array, "model_state/<path>": array} (host NumPy arrays, the
+          names of `weight_files.flatten_weights`).
+
+        Raises:
+          CorruptCheckpointError: the restored values do not match their checksums.
+        """
+        path = os.path.join(self.step_dir(step), "state")
+        saved = ocp.StandardCheckpointer().metadata(path).item_metadata.tree
+        device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+        target = {
+            group: jax.tree.map(
+                lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=device), saved[group]
+            )
+            for group in GROUPS
+        }
+        with ocp.PyTreeCheckpointer() as reader:
+            restored = reader.restore(
+                path,
+                args=ocp.args.PyTreeRestore(
+                    item=target,
+                    restore_args=ocp.checkpoint_utils.construct_restore_args(target),
+                    partial_restore=True,
+                ),
+            )
+        record = self._manager.restore(
+            step, args=ocp.args.Composite(integrity=ocp.args.JsonRestore())
+        )["integrity"]
+        flat = flatten_weights(restored["params"], restored["model_state"])
+        checkpoint_integrity.verify_weights(record, flat, where=self.step_dir(step))
+        return flat
 
     def restore_loop_state(self, step: int) -> dict:
         """The loop bookkeeping saved at step `step` (e.g. its "train_seconds")."""

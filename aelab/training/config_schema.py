@@ -22,16 +22,18 @@ from aelab.training.nonfinite import NonFiniteOptions
 from aelab.training.optimizers import OPTIMIZER_SECTION
 from aelab.training.seeds import SeedOptions
 from aelab.training.step import PrecisionOptions
+from aelab.training.warm_start import WarmStartOptions
 
 TRAIN_SECTION = Section(
     "train",
-    doc="the loop: length, logging, evaluation, checkpoints, early stopping, precision",
+    doc="the loop: length, logging, evaluation, checkpoints, early stopping, precision, warm start",
     shared=(
         LoopOptions,
         CheckpointOptions,
         EarlyStoppingOptions,
         NonFiniteOptions,
         PrecisionOptions,
+        WarmStartOptions,
     ),
 )
 

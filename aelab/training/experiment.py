@@ -31,9 +31,16 @@ class RunSpec:
     output_shape: tuple[int, ...]
 
 
-def build_run_spec(config) -> RunSpec:
-    """Resolves `config` into a `RunSpec` (reads data set metadata, builds the objective)."""
-    info = dataset_info(config.data)
+def build_run_spec(config, info: DatasetInfo | None = None) -> RunSpec:
+    """Resolves `config` into a `RunSpec` (reads data set metadata, builds the objective).
+
+    Args:
+      config: the run's config.
+      info: the data set's description, when it is known without the data set (an
+        exported model's data_info.json); read from `config.data` when None.
+    """
+    if info is None:
+        info = dataset_info(config.data)
     transform = batch_transform_from_config(config.data, info)
     example_shape = transform.example_shape(info.input_shape)
     objective = build_objective(config.objective)

@@ -13,8 +13,9 @@ experiments/train.py):
 
 Continuation fields may differ without asking (`CONTINUATION_FIELDS`): how long to
 train (`train.num_steps`, the documented way to extend a finished run), how often to
-log, evaluate and checkpoint, and where the run executes (data folders, devices,
-processes). They change what is computed next, never what was computed so far. The
+log, evaluate and checkpoint, where the run executes (data folders, devices,
+processes), and the warm start (`train.init_from`, read only before the first
+checkpoint). They change what is computed next, never what was computed so far. The
 learning-rate schedule may depend on `num_steps` (cosine decays over the run), so
 extending such a run changes the rate from the resume step on; that is logged.
 
@@ -33,6 +34,7 @@ import ml_collections
 from absl import logging
 
 from aelab.core.atomic_files import write_text_atomically
+from aelab.core.plugins import import_modules
 from aelab.training.schedules import build_schedule, schedule_name
 
 CONFIG_FILE = "config.json"
@@ -45,6 +47,9 @@ CONTINUATION_FIELDS = (
     "train.checkpoint_every",
     "train.keep_checkpoints",
     "train.steps_per_call",
+    # Read only when a run starts without checkpoints; what it started from is recorded
+    # in run_info.json (`initialized_from`).
+    "train.init_from",
     "data.data_dir",
     "data.tfds_data_dir",
     "data.in_memory",
@@ -52,6 +57,28 @@ CONTINUATION_FIELDS = (
     "mesh.*",
     "distributed.*",
 )
+
+
+def read_config(workdir: str) -> ml_collections.ConfigDict:
+    """The config a run was trained with (`workdir/config.json`), with the modules it
+    names in `config.imports` imported (its own components register themselves)."""
+    path = os.path.join(workdir, CONFIG_FILE)
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"No {CONFIG_FILE} in {workdir}: not a training work directory or an exported "
+            "model. Train one with `python experiments/train.py --config=... --workdir=DIR` "
+            "first."
+        )
+    try:
+        with open(path) as f:
+            values = json.load(f)
+    except json.JSONDecodeError as e:
+        raise ValueError(
+            f"{path} is not valid JSON ({e}); rerun training (or the export) to rewrite it."
+        ) from e
+    config = ml_collections.ConfigDict(values)
+    import_modules(config)
+    return config
 
 
 class ConfigMismatchError(ValueError):

@@ -62,6 +62,7 @@ from aelab.training.snapshots import ImageSnapshots
 from aelab.training.state import create_train_state, parameter_count
 from aelab.training.step import PrecisionOptions, fuse_steps, make_eval_step, make_train_step
 from aelab.training.validation import check_config, raise_problems
+from aelab.training.warm_start import WarmStartOptions, warm_start
 from aelab.training.workdir_lock import WorkdirLock
 
 
@@ -337,6 +338,8 @@ def _train(config, workdir, schema, callbacks, config_mismatch, evaluation, pree
         on_checkpoint=[c.on_checkpoint for c in callbacks],
     )
     start_step = core.restore()
+    init_from = WarmStartOptions.from_section(config.train, path="train").init_from
+    origin = None
     if start_step is not None:
         logging.info(
             "Resuming from the checkpoint at step %d in %s (training to step %d).",
@@ -344,8 +347,14 @@ def _train(config, workdir, schema, callbacks, config_mismatch, evaluation, pree
             checkpointer.directory,
             loop.num_steps,
         )
+    elif init_from is not None:
+        state, origin = warm_start(run.state(), run.shardings, init_from)
+        run.load_state(state)
+        logging.info("Starting from the weights of %s (step %d).", init_from, origin["step"])
     if is_chief:
         write_start_info(workdir, model=config.model.name, num_params=run.num_params, mesh=run.mesh)
+        if start_step is None:
+            update_run_info(workdir, initialized_from=origin)
     outcome = core.run()
     if is_chief:
         update_run_info(
