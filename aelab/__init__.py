@@ -10,9 +10,8 @@ The top-level functions come from `aelab.api`, imported on first use: `import ae
 alone does not import JAX.
 """
 
+from aelab.version import __version__
 from aelab.xla_flags import apply_cpu_flags
-
-__version__ = "0.1.0"
 
 # Before anything can start a JAX backend: XLA reads XLA_FLAGS only then.
 apply_cpu_flags()
@@ -24,6 +23,7 @@ _API = (
     "list_configs",
     "load",
     "load_config",
+    "push_to_hub",
     "read_metrics",
     "train",
 )
@@ -35,6 +35,9 @@ def __getattr__(name: str):
 
         return getattr(aelab.api, name)
     raise AttributeError(f"module 'aelab' has no attribute {name!r}")
+
+
+__all__ = ["__version__", *_API]
 
 
 def __dir__() -> list[str]:

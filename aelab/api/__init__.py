@@ -12,19 +12,22 @@ evaluators of `aelab evaluate`), `read_metrics` the logged metrics of a work dir
 """
 
 from aelab.api.loading import load
-from aelab.evaluation import evaluate_run as evaluate
 from aelab.api.notebook_training import ProgressBar, train
 from aelab.api.shipped_configs import list_configs, load_config
 from aelab.api.trained_model import TrainedModel
+from aelab.evaluation import evaluate_run as evaluate
+from aelab.evaluation import export, push_to_hub
 from aelab.training.metric_writer import read_metrics
 
 __all__ = [
     "ProgressBar",
     "TrainedModel",
     "evaluate",
+    "export",
     "list_configs",
     "load",
     "load_config",
+    "push_to_hub",
     "read_metrics",
     "train",
 ]

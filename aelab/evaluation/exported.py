@@ -13,16 +13,16 @@ have the name, shape and dtype of the model the config builds.
 
 from __future__ import annotations
 
-import json
 import os
 
 import jax
 from absl import logging
 
-from aelab.data import DataError, DatasetInfo
+from aelab.data import DatasetInfo
 from aelab.evaluation.exporting import DATA_INFO_FILE, LOADED_FILES
 from aelab.evaluation.hub import download, is_hub_address
 from aelab.evaluation.loading import TrainedRun, abstract_train_state, load_run
+from aelab.training import saved_data_info
 from aelab.training.experiment import build_run_spec
 from aelab.training.saved_config import CONFIG_FILE, read_config
 from aelab.training.weight_files import WEIGHTS_FILE, read_weights, weights_like
@@ -35,20 +35,13 @@ def is_exported_model(path: str) -> bool:
 
 def read_data_info(path: str) -> DatasetInfo:
     """The `DatasetInfo` saved in an exported model directory."""
-    file = os.path.join(path, DATA_INFO_FILE)
     try:
-        with open(file) as f:
-            fields = json.load(f)
+        return saved_data_info.read_data_info(path, fix="export the run again")
     except FileNotFoundError:
         raise FileNotFoundError(
             f"No {DATA_INFO_FILE} in {path}: an exported model holds "
             f"{', '.join(LOADED_FILES)}; export the run again."
         ) from None
-    except json.JSONDecodeError as e:
-        raise DataError(f"{file} is not valid JSON ({e}); export the run again.") from None
-    if not isinstance(fields, dict):
-        raise DataError(f"{file} holds no JSON object; export the run again.")
-    return DatasetInfo.from_dict(fields, source=file)
 
 
 def load_exported(path: str, *, source: str | None = None) -> TrainedRun:

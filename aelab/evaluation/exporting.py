@@ -21,7 +21,7 @@ import os
 import shutil
 import tempfile
 
-from aelab.core.atomic_files import write_json_atomically, write_text_atomically
+from aelab.core.atomic_files import write_text_atomically
 from aelab.evaluation.loading import load_run
 from aelab.evaluation.model_card import model_card
 from aelab.evaluation.runner import RESULTS_FILE
@@ -29,9 +29,9 @@ from aelab.training.log_filter import quiet_library_info_logs
 from aelab.training.metric_writer import read_metrics
 from aelab.training.run_info import read_run_info
 from aelab.training.saved_config import CONFIG_FILE
+from aelab.training.saved_data_info import DATA_INFO_FILE, write_data_info
 from aelab.training.weight_files import WEIGHTS_FILE, write_weights
 
-DATA_INFO_FILE = "data_info.json"
 MODEL_CARD_FILE = "README.md"
 # What loading an export reads; the model card is for people.
 LOADED_FILES = (CONFIG_FILE, DATA_INFO_FILE, WEIGHTS_FILE)
@@ -94,9 +94,7 @@ def export(workdir: str, out: str, step: int | str = "best", *, overwrite: bool 
             os.path.join(staging, CONFIG_FILE),
             run.config.to_json_best_effort(indent=2, sort_keys=True),
         )
-        write_json_atomically(
-            os.path.join(staging, DATA_INFO_FILE), run.spec.info.to_dict(), indent=2
-        )
+        write_data_info(staging, run.spec.info)
         write_weights(
             os.path.join(staging, WEIGHTS_FILE),
             run.params,

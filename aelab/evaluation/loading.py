@@ -25,6 +25,7 @@ from aelab.training.experiment import RunSpec, build_run_spec
 from aelab.training.optimizers import build_optimizer
 from aelab.training.run_checkpoints import open_run_checkpoints, resolve_step
 from aelab.training.saved_config import read_config
+from aelab.training.saved_data_info import DATA_INFO_FILE, read_data_info
 from aelab.training.state import TrainState, merge_model, split_model
 
 
@@ -109,7 +110,10 @@ def load_run(workdir: str, step: int | str = "best") -> TrainedRun:
     """
     workdir = os.path.abspath(workdir)
     config = read_config(workdir)
-    spec = build_run_spec(config)
+    # The data set's description as the model was built for it: in-memory arrays exist
+    # only in the process that trained on them (runs before data_info.json: read it).
+    saved = os.path.join(workdir, DATA_INFO_FILE)
+    spec = build_run_spec(config, info=read_data_info(workdir) if os.path.exists(saved) else None)
     graphdef, abstract = abstract_train_state(config, spec)
     device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
     target = abstract_with_shardings(abstract, jax.tree.map(lambda _: device, abstract))

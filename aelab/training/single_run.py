@@ -56,6 +56,7 @@ from aelab.training.optimizers import build_optimizer
 from aelab.training.preemption import PreemptionWatcher
 from aelab.training.run_info import update_run_info, write_start_info
 from aelab.training.saved_config import reconcile_saved_config
+from aelab.training.saved_data_info import write_data_info
 from aelab.training.schedules import build_schedule
 from aelab.training.seeds import SeedOptions, data_seed
 from aelab.training.snapshots import ImageSnapshots
@@ -353,6 +354,7 @@ def _train(config, workdir, schema, callbacks, config_mismatch, evaluation, pree
         logging.info("Starting from the weights of %s (step %d).", init_from, origin["step"])
     if is_chief:
         write_start_info(workdir, model=config.model.name, num_params=run.num_params, mesh=run.mesh)
+        write_data_info(workdir, spec.info)
         if start_step is None:
             update_run_info(workdir, initialized_from=origin)
     outcome = core.run()

@@ -28,7 +28,7 @@ import numpy as np
 import safetensors
 import safetensors.numpy
 
-import aelab
+from aelab.version import __version__
 
 WEIGHTS_FILE = "params.safetensors"
 GROUPS = ("params", "model_state")
@@ -74,7 +74,7 @@ def write_weights(
     flat = flatten_weights(params, model_state)
     metadata = {
         "format": "aelab-weights-1",
-        "aelab_version": aelab.__version__,
+        "aelab_version": __version__,
         "step": str(int(step)),
         "sha256": _checksum(flat),
     }
