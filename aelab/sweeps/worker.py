@@ -9,6 +9,9 @@ trial's own checkpoints. A lock file in the trial's work directory keeps two liv
 processes from training one run at once (if a slow heartbeat made a live trial look
 dead, its retry waits for it and then finds the run finished).
 
+A trial that finishes records its values and objective for TensorBoard's HParams tab
+(`write_trial_hparams`).
+
 Failures that belong to one trial (a NaN loss, a sampled value the config rejects) are
 recorded on the trial with their error and the worker goes on; anything else is
 recorded and stops the worker.
@@ -35,7 +38,7 @@ from aelab.sweeps.storage import retry_stale_trial_callback
 from aelab.sweeps.study import slot_of
 from aelab.training import NonFiniteLossError, TrainCallback
 from aelab.training.loop import LoopOptions
-from aelab.training.metric_writer import read_metrics
+from aelab.training.metric_writer import read_metrics, write_hparams
 
 # Errors that fail one trial but not the sweep: divergence, and values the config or
 # model rejects (ValueError; TypeError for a value of the wrong type for its field).
@@ -227,7 +230,19 @@ def run_trial(
     trial.set_user_attr("final_metrics", {k: float(v) for k, v in metrics.items()})
     if not math.isfinite(value):
         raise NonFiniteLossError(f"The final {sweep.metric} is {value}.")
+    write_trial_hparams(workdir, params, value, metrics)
     return value
+
+
+def write_trial_hparams(
+    workdir: str, params: dict, value: float, final_metrics: dict[str, float]
+) -> None:
+    """A finished trial's sampled values, its objective ("sweep/objective") and final
+    metrics ("final/<name>") for TensorBoard's HParams tab (`aelab.training.metric_writer
+    .write_hparams`): `tensorboard --logdir=<sweep_dir>` compares the trials."""
+    metrics = {"sweep/objective": value}
+    metrics.update({f"final/{name}": v for name, v in final_metrics.items()})
+    write_hparams(workdir, params, metrics)
 
 
 def _last_evaluation(workdir: str) -> tuple[int | None, dict[str, float]]:

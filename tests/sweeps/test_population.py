@@ -18,6 +18,7 @@ from aelab.training.metric_writer import read_metrics
 from aelab.training.workdir_lock import WorkdirLock
 from tests.conftest import load_config
 from tests.sweeps.conftest import write_sweep_file
+from tests.training.tensorboard_events import hparams_plugin_data, scalars
 
 MEMBERS = [
     {
@@ -159,6 +160,12 @@ def test_population_sweep_fills_the_results_table(tmp_path):
     assert [r["state"] for r in rows] == ["COMPLETE"] * 3  # populations of 2, then 1
     assert all(r["steps"] == 10 and r["final/eval/loss"] == r["value"] for r in rows)
     assert os.path.isfile(os.path.join(rows[2]["workdir"], "metrics.jsonl"))
+    # Each member recorded its values and objective for TensorBoard's HParams tab.
+    for row in rows:
+        directory = os.path.join(row["workdir"], "tensorboard", "hparams")
+        start = hparams_plugin_data(directory)["_hparams_/session_start_info"]
+        assert start.session_start_info.hparams["seed"].number_value == row["seed"]
+        assert scalars(directory)["sweep/objective"] == [pytest.approx(row["value"])]
     # Rerun alone, the best member needs the population's data order.
     assert "--config.data.seed=0 " in report["command"]
 
