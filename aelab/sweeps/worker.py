@@ -238,8 +238,8 @@ def write_trial_hparams(
     workdir: str, params: dict, value: float, final_metrics: dict[str, float]
 ) -> None:
     """A finished trial's sampled values, its objective ("sweep/objective") and final
-    metrics ("final/<name>") for TensorBoard's HParams tab (`aelab.training.metric_writer
-    .write_hparams`): `tensorboard --logdir=<sweep_dir>` compares the trials."""
+    metrics ("final/<name>") for TensorBoard's HParams tab (`write_hparams`):
+    `tensorboard --logdir=<sweep_dir>/trials` compares the trials."""
     metrics = {"sweep/objective": value}
     metrics.update({f"final/{name}": v for name, v in final_metrics.items()})
     write_hparams(workdir, params, metrics)
