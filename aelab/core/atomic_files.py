@@ -4,35 +4,37 @@ A run can be killed at any instant (kill -9, preemption, power loss). Writing a 
 place can leave it half-written, and the next run would fail to parse it. These writers
 write to a temporary file in the same directory, flush it to disk, and rename it over
 the target: readers see the old contents or the new ones, never a mix. The file gets
-the permissions a plain `open(path, "w")` would give it (0666 less the umask, so 0644
-usually), readable by collaborators on a shared file system.
+the permissions a plain `open(path, "w")` would give it (0666 less the process's umask
+at the time of writing, so 0644 usually), readable by collaborators on a shared file
+system.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from typing import Any
 
 
-def _default_file_mode() -> int:
-    # Reading the umask means setting it; done once, at import, before threads start.
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-_FILE_MODE = _default_file_mode()
+def _create_temporary(path: str) -> tuple[int, str]:
+    """A new, empty file next to `path`: (descriptor, its path). Created with mode 0666,
+    which the kernel reduces by the current umask, as open() does (tempfile.mkstemp
+    would create it 0600, and reading the umask to fix that means setting it, which
+    races with other threads)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    while True:
+        tmp = os.path.join(directory, f"{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
 
 
 def write_text_atomically(path: str, text: str) -> None:
     """Replaces the file at `path` with `text` in one atomic rename."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=os.path.basename(path) + ".", suffix=".tmp")
+    fd, tmp = _create_temporary(path)
     try:
-        # mkstemp creates the file 0600; give it what open() would have.
-        os.fchmod(fd, _FILE_MODE)
         with os.fdopen(fd, "w") as f:
             f.write(text)
             f.flush()

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 import jax
 from absl import logging
 
+from aelab.core.atomic_files import write_json_atomically
 from aelab.data.pipeline import PipelineOptions
 from aelab.evaluation.context import EvalContext
 from aelab.evaluation.loading import (
@@ -165,10 +166,7 @@ def write_results(workdir: str, entry: dict, *, split: str = "eval") -> dict:
     merged["plots"] = sorted(set(previous.get("plots", [])) | set(entry["plots"]))
     history[str(entry["step"])] = merged
     record = {**merged, "history": dict(sorted(history.items(), key=lambda kv: int(kv[0])))}
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(record, f, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+    write_json_atomically(path, record, indent=2, sort_keys=True)
     return record
 
 

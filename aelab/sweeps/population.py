@@ -64,7 +64,13 @@ from aelab.training.checkpointing import Checkpointer
 from aelab.training.config_schema import TRAINING_SCHEMA
 from aelab.training.experiment import build_run_spec
 from aelab.training.log_filter import quiet_library_info_logs
-from aelab.training.loop import LoopCore, LoopOptions
+from aelab.training.loop import (
+    LoopCore,
+    LoopOptions,
+    Member,
+    TrainCallback,
+    check_callbacks,
+)
 from aelab.training.mesh import MeshOptions, make_data_mesh, replicated, state_sharding_fn
 from aelab.training.nonfinite import NonFiniteOptions
 from aelab.training.objective_evaluation import average_over_split, evaluation_batches
@@ -320,6 +326,7 @@ def train_population(
     *,
     strategy: str = "auto",
     on_evaluation: Callable[[int, list[dict[str, float]]], None] | None = None,
+    callbacks: Sequence[Sequence[TrainCallback]] = (),
 ) -> list[MemberResult]:
     """Trains len(members) models at once through the loop core; each member's logs go
     to `workdir/members/member_NN/` (metrics.jsonl, TensorBoard), the stacked states to
@@ -331,6 +338,9 @@ def train_population(
       workdir: the population's directory (held by a lock while it trains).
       strategy: "vmap", "sequential", or "auto" (see the module docstring).
       on_evaluation: called with (step, per-member eval metrics) after each evaluation.
+      callbacks: one sequence of `TrainCallback`s per member (or none at all), each
+        called with its member's own values, as in a single run (one tracking run per
+        member); a member that failed gets no more calls.
 
     Returns:
       One MemberResult per member. A member whose loss stops being finite is marked
@@ -343,13 +353,20 @@ def train_population(
     """
     quiet_library_info_logs()
     members = [dict(values) for values in members]
+    callbacks = [list(member_callbacks) for member_callbacks in callbacks]
+    if callbacks and len(callbacks) != len(members):
+        raise ValueError(
+            f"{len(callbacks)} callback lists for {len(members)} members: pass one sequence "
+            "of TrainCallbacks per member (an empty one for a member without any)."
+        )
+    check_callbacks([c for member_callbacks in callbacks for c in member_callbacks])
     raise_problems(check_population(config, members))
     workdir = os.path.abspath(workdir)
     with WorkdirLock(workdir, enabled=jax.process_index() == 0), PreemptionWatcher() as stop:
-        return _train_population(config, members, workdir, strategy, on_evaluation, stop)
+        return _train_population(config, members, workdir, strategy, on_evaluation, callbacks, stop)
 
 
-def _train_population(config, members, workdir, strategy, on_evaluation, preemption):
+def _train_population(config, members, workdir, strategy, on_evaluation, callbacks, preemption):
     is_chief = jax.process_index() == 0
     checkpointer = Checkpointer(
         os.path.join(workdir, "checkpoints"), keep=1, best_metric=None, async_save=False
@@ -364,27 +381,61 @@ def _train_population(config, members, workdir, strategy, on_evaluation, preempt
     mesh = make_data_mesh(MeshOptions.from_section(config.mesh, path="mesh").num_devices)
     population = Population(config, members, spec, mesh, strategy)
     member_dirs = [os.path.join(workdir, "members", f"member_{i:02d}") for i in range(len(members))]
+    records = [
+        new_member(member_config(config, v), d) for v, d in zip(members, member_dirs, strict=True)
+    ]
+    on_log, on_member_evaluation, on_checkpoint = _member_hooks(callbacks, records)
     core = LoopCore(
         population,
         loop=LoopOptions.from_section(config.train, path="train"),
         checkpointer=checkpointer,
-        members=[
-            new_member(member_config(config, v), d)
-            for v, d in zip(members, member_dirs, strict=True)
-        ],
+        members=records,
         preemption=preemption,
         workdir=workdir,
         is_chief=is_chief,
         isolate_failures=True,
         rank_checkpoints=False,
         keep_history=True,
-        on_evaluation=[on_evaluation] if on_evaluation is not None else [],
+        on_log=on_log,
+        on_evaluation=([on_evaluation] if on_evaluation is not None else []) + on_member_evaluation,
+        on_checkpoint=on_checkpoint,
     )
     start = core.restore()
     if start is not None:
         logging.info("Population: resuming from the checkpoint at step %d.", start)
     outcome = core.run()
     return _member_results(members, core.members, config, outcome.step)
+
+
+def _member_hooks(callbacks: list[list[TrainCallback]], records: list[Member]):
+    """The loop core's (on_log, on_evaluation, on_checkpoint) hooks that call each
+    member's callbacks with its own values, skipping members that have failed."""
+    if not callbacks:
+        return [], [], []
+
+    def live():
+        return [
+            (i, member_callbacks)
+            for i, (record, member_callbacks) in enumerate(zip(records, callbacks, strict=True))
+            if record.error is None
+        ]
+
+    def on_log(step: int, scalars: list[dict]) -> None:
+        for i, member_callbacks in live():
+            for callback in member_callbacks:
+                callback.on_log(step, scalars[i])
+
+    def on_evaluation(step: int, metrics: list[dict]) -> None:
+        for i, member_callbacks in live():
+            for callback in member_callbacks:
+                callback.on_evaluation(step, metrics[i])
+
+    def on_checkpoint(step: int) -> None:
+        for _, member_callbacks in live():
+            for callback in member_callbacks:
+                callback.on_checkpoint(step)
+
+    return [on_log], [on_evaluation], [on_checkpoint]
 
 
 def _member_results(members, records, config, step) -> list[MemberResult]:

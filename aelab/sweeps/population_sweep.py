@@ -21,7 +21,12 @@ from optuna.trial import TrialState
 from aelab.sweeps.definition import Sweep
 from aelab.sweeps.population import check_vmappable, train_population
 from aelab.sweeps.study import slot_of
-from aelab.sweeps.worker import Heartbeat, fail_stale_trials, pop_waiting_trial
+from aelab.sweeps.worker import (
+    Heartbeat,
+    fail_stale_trials,
+    pop_waiting_trial,
+    write_trial_hparams,
+)
 
 
 def run_population_sweep(
@@ -111,3 +116,4 @@ def _train_one_population(sweep, study, storage, sweep_dir, trial_ids, config):
             study.tell(trial, state=TrialState.FAIL)
         else:
             study.tell(trial, float(value))
+            write_trial_hparams(result.workdir, members[index], value, result.final_metrics)

@@ -11,7 +11,7 @@ wall_seconds, resumed_from_step, workdir, worker, error.
 from __future__ import annotations
 
 import csv
-import json
+import io
 import math
 import os
 import shlex
@@ -20,6 +20,7 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial
 
+from aelab.core.atomic_files import write_json_atomically, write_text_atomically
 from aelab.sweeps.plots import write_plots
 from aelab.sweeps.study import DESCRIPTION_ATTR, attempts_by_slot
 
@@ -90,26 +91,20 @@ def write_tables(rows: list[dict], sweep_dir: str, description: dict) -> tuple[s
     csv_path = os.path.join(sweep_dir, RESULTS_CSV)
     json_path = os.path.join(sweep_dir, RESULTS_JSON)
     columns = _columns(rows)
-    with open(csv_path + ".tmp", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({c: "" if row.get(c) is None else row[c] for c in columns})
-    os.replace(csv_path + ".tmp", csv_path)
+    table = io.StringIO(newline="")
+    writer = csv.DictWriter(table, fieldnames=columns)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({c: "" if row.get(c) is None else row[c] for c in columns})
+    write_text_atomically(csv_path, table.getvalue())
     best = best_row(rows, description.get("direction", "minimize"))
-    with open(json_path + ".tmp", "w") as f:
-        json.dump(
-            {
-                "metric": description.get("metric"),
-                "direction": description.get("direction"),
-                "best_trial": None if best is None else best["trial"],
-                "trials": rows,
-            },
-            f,
-            indent=2,
-            default=str,
-        )
-    os.replace(json_path + ".tmp", json_path)
+    summary = {
+        "metric": description.get("metric"),
+        "direction": description.get("direction"),
+        "best_trial": None if best is None else best["trial"],
+        "trials": rows,
+    }
+    write_json_atomically(json_path, summary, indent=2, default=str)
     return csv_path, json_path
 
 

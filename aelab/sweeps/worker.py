@@ -9,6 +9,9 @@ trial's own checkpoints. A lock file in the trial's work directory keeps two liv
 processes from training one run at once (if a slow heartbeat made a live trial look
 dead, its retry waits for it and then finds the run finished).
 
+A trial that finishes records its values and objective for TensorBoard's HParams tab
+(`write_trial_hparams`).
+
 Failures that belong to one trial (a NaN loss, a sampled value the config rejects) are
 recorded on the trial with their error and the worker goes on; anything else is
 recorded and stops the worker.
@@ -16,8 +19,6 @@ recorded and stops the worker.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import math
 import os
 import signal
@@ -26,6 +27,7 @@ import threading
 import time
 import warnings
 
+import filelock
 import optuna
 from absl import logging
 from optuna.trial import TrialState
@@ -36,7 +38,7 @@ from aelab.sweeps.storage import retry_stale_trial_callback
 from aelab.sweeps.study import slot_of
 from aelab.training import NonFiniteLossError, TrainCallback
 from aelab.training.loop import LoopOptions
-from aelab.training.metric_writer import read_metrics
+from aelab.training.metric_writer import read_metrics, write_hparams
 
 # Errors that fail one trial but not the sweep: divergence, and values the config or
 # model rejects (ValueError; TypeError for a value of the wrong type for its field).
@@ -124,20 +126,18 @@ class Heartbeat:
         self._thread.join()
 
 
-@contextlib.contextmanager
-def _workdir_lock(workdir: str):
-    """Holds an exclusive lock on the run; the OS releases it if the process dies. The
-    file names the holder ("host:pid")."""
+def _write_holder(fd: int) -> None:
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{socket.gethostname()}:{os.getpid()}\n".encode(), 0)
+
+
+def _trial_lock(workdir: str) -> filelock.FileLock:
+    """An exclusive lock on the trial's run, waited for; the OS releases it if the
+    process dies. The file names the holder ("host:pid")."""
     os.makedirs(workdir, exist_ok=True)
-    with open(os.path.join(workdir, ".trial.lock"), "a+") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        f.truncate(0)
-        f.write(f"{socket.gethostname()}:{os.getpid()}\n")
-        f.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    return filelock.FileLock(
+        os.path.join(workdir, ".trial.lock"), preserve_lock_file=True, on_acquired=_write_holder
+    )
 
 
 def _latest_checkpoint_step(workdir: str) -> int | None:
@@ -162,16 +162,13 @@ def pop_waiting_trial(study: optuna.Study, sweep_dir: str) -> int | None:
     Optuna's pop is a read then a write; on SQLite, which has no row locks, two workers
     popping at once both got the same trial (measured: 6 of 8 races of two processes
     over 6 queued trials), trained it with different sampled values into one work
-    directory. An exclusive flock on `sweep_dir/.queue.lock` makes the pop atomic among
-    the workers sharing the sweep directory (PostgreSQL's row locks already do).
+    directory. An exclusive file lock (flock) on `sweep_dir/.queue.lock` makes the pop
+    atomic among the workers sharing the sweep directory (PostgreSQL's row locks
+    already do).
     """
     os.makedirs(sweep_dir, exist_ok=True)
-    with open(os.path.join(sweep_dir, ".queue.lock"), "a+") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            return study._pop_waiting_trial_id()
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    with filelock.FileLock(os.path.join(sweep_dir, ".queue.lock")):
+        return study._pop_waiting_trial_id()
 
 
 def fail_stale_trials(study: optuna.Study) -> None:
@@ -210,7 +207,7 @@ def run_trial(
             or (loop.checkpoint_every > 0 and step % loop.checkpoint_every == 0)
         ),
     )
-    with _workdir_lock(workdir):
+    with _trial_lock(workdir):
         resumed_from = _latest_checkpoint_step(workdir)
         if resumed_from is not None:
             trial.set_user_attr("resumed_from_step", resumed_from)
@@ -233,7 +230,19 @@ def run_trial(
     trial.set_user_attr("final_metrics", {k: float(v) for k, v in metrics.items()})
     if not math.isfinite(value):
         raise NonFiniteLossError(f"The final {sweep.metric} is {value}.")
+    write_trial_hparams(workdir, params, value, metrics)
     return value
+
+
+def write_trial_hparams(
+    workdir: str, params: dict, value: float, final_metrics: dict[str, float]
+) -> None:
+    """A finished trial's sampled values, its objective ("sweep/objective") and final
+    metrics ("final/<name>") for TensorBoard's HParams tab (`write_hparams`):
+    `tensorboard --logdir=<sweep_dir>/trials` compares the trials."""
+    metrics = {"sweep/objective": value}
+    metrics.update({f"final/{name}": v for name, v in final_metrics.items()})
+    write_hparams(workdir, params, metrics)
 
 
 def _last_evaluation(workdir: str) -> tuple[int | None, dict[str, float]]:

@@ -83,6 +83,16 @@ class TrainCallback:
         """After each checkpoint save is started."""
 
 
+def check_callbacks(callbacks: Sequence[Any]) -> None:
+    """Raises TypeError for anything in `callbacks` that is not a `TrainCallback`."""
+    for callback in callbacks:
+        if not isinstance(callback, TrainCallback):
+            raise TypeError(
+                f"Callback {callback!r} is not an aelab.training.TrainCallback: subclass it "
+                "and override on_log, on_evaluation or on_checkpoint."
+            )
+
+
 class Trainee(Protocol):
     """What the loop trains: one run (one member) or a population (P members).
 

@@ -41,7 +41,7 @@ from aelab.training.distributed import initialize_distributed
 from aelab.training.early_stopping import EarlyStopping, EarlyStoppingOptions
 from aelab.training.experiment import RunSpec, build_run_spec
 from aelab.training.log_filter import quiet_library_info_logs
-from aelab.training.loop import LoopCore, LoopOptions, Member, TrainCallback
+from aelab.training.loop import LoopCore, LoopOptions, Member, TrainCallback, check_callbacks
 from aelab.training.mesh import (
     MeshOptions,
     batch_sharding,
@@ -259,12 +259,7 @@ def train(
       NonFiniteLossError: a NaN or infinite loss (`config.train.nonfinite`).
     """
     quiet_library_info_logs()
-    for callback in callbacks:
-        if not isinstance(callback, TrainCallback):
-            raise TypeError(
-                f"Callback {callback!r} is not an aelab.training.TrainCallback: subclass it "
-                "and override on_log, on_evaluation or on_checkpoint."
-            )
+    check_callbacks(callbacks)
     schema = TRAINING_SCHEMA
     if evaluation is not None:
         schema = schema.with_sections(*evaluation.sections)

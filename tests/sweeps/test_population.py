@@ -13,10 +13,12 @@ from aelab.config import ConfigError
 from aelab.evaluation import train_and_evaluate
 from aelab.sweeps import SweepRun, print_report, run_sweep
 from aelab.sweeps.population import check_vmappable, member_config, train_population
-from aelab.training import TrainingPreempted, WorkdirLockedError
+from aelab.training import TrainCallback, TrainingPreempted, WorkdirLockedError
+from aelab.training.metric_writer import read_metrics
 from aelab.training.workdir_lock import WorkdirLock
 from tests.conftest import load_config
 from tests.sweeps.conftest import write_sweep_file
+from tests.training.tensorboard_events import hparams_plugin_data, scalars
 
 MEMBERS = [
     {
@@ -74,10 +76,29 @@ def sequential_runs(tmp_path_factory):
     return runs
 
 
+class MemberRecorder(TrainCallback):
+    def __init__(self):
+        self.logs, self.evaluations, self.checkpoints = [], [], []
+
+    def on_log(self, step, scalars):
+        self.logs.append((step, dict(scalars)))
+
+    def on_evaluation(self, step, metrics):
+        self.evaluations.append((step, dict(metrics)))
+
+    def on_checkpoint(self, step):
+        self.checkpoints.append(step)
+
+
 @pytest.mark.parametrize("strategy", ["vmap", pytest.param("sequential", marks=pytest.mark.slow)])
 def test_population_equals_sequential_runs(tmp_path, sequential_runs, strategy):
+    recorders = [MemberRecorder() for _ in MEMBERS]
     results = train_population(
-        _base_config(), MEMBERS, str(tmp_path / "population"), strategy=strategy
+        _base_config(),
+        MEMBERS,
+        str(tmp_path / "population"),
+        strategy=strategy,
+        callbacks=[[recorder] for recorder in recorders],
     )
     stacked = _params(str(tmp_path / "population" / "checkpoints"), 6)
     assert [r.steps for r in results] == [6] * len(MEMBERS)
@@ -91,6 +112,22 @@ def test_population_equals_sequential_runs(tmp_path, sequential_runs, strategy):
             assert results[i].final_metrics[name] == pytest.approx(value, rel=1e-5, abs=1e-5)
     # The members really differ (the hyperparameters reached the step).
     assert results[0].final_metrics["eval/loss"] != results[1].final_metrics["eval/loss"]
+    # Each member's callbacks saw its own logs (6 steps, log every 2), its own evaluation
+    # and the checkpoint, as a single run's do.
+    for i, recorder in enumerate(recorders):
+        member_log = read_metrics(str(tmp_path / "population" / "members" / f"member_{i:02d}"))
+        assert [step for step, _ in recorder.logs] == [2, 4, 6]
+        assert [s["train/loss"] for _, s in recorder.logs] == [
+            r["train/loss"] for r in member_log if "train/loss" in r
+        ]
+        assert recorder.evaluations == [(6, results[i].final_metrics)]
+        assert recorder.checkpoints == [6]
+
+
+def test_population_callbacks_are_one_list_per_member(tmp_path):
+    with pytest.raises(ValueError, match="1 callback lists for 2 members"):
+        train_population(_base_config(), MEMBERS, str(tmp_path / "p"), callbacks=[[]])
+    assert not os.path.exists(tmp_path / "p")
 
 
 def test_fields_that_change_the_program_are_refused():
@@ -123,6 +160,12 @@ def test_population_sweep_fills_the_results_table(tmp_path):
     assert [r["state"] for r in rows] == ["COMPLETE"] * 3  # populations of 2, then 1
     assert all(r["steps"] == 10 and r["final/eval/loss"] == r["value"] for r in rows)
     assert os.path.isfile(os.path.join(rows[2]["workdir"], "metrics.jsonl"))
+    # Each member recorded its values and objective for TensorBoard's HParams tab.
+    for row in rows:
+        directory = os.path.join(row["workdir"], "tensorboard", "hparams")
+        start = hparams_plugin_data(directory)["_hparams_/session_start_info"]
+        assert start.session_start_info.hparams["seed"].number_value == row["seed"]
+        assert scalars(directory)["sweep/objective"] == [pytest.approx(row["value"])]
     # Rerun alone, the best member needs the population's data order.
     assert "--config.data.seed=0 " in report["command"]
 

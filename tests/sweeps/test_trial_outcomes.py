@@ -9,6 +9,7 @@ import pytest
 from aelab.sweeps import SweepRun, print_report, results_rows, run_sweep
 from aelab.training.metric_writer import read_metrics
 from tests.sweeps.conftest import write_sweep_file
+from tests.training.tensorboard_events import hparams_plugin_data, scalars
 
 
 def _study(run: SweepRun) -> optuna.Study:
@@ -140,3 +141,30 @@ def test_the_best_value_is_one_a_checkpoint_kept(tmp_path):
 def _mkdir(path):
     path.mkdir()
     return str(path)
+
+
+@pytest.mark.slow  # a sweep of two trials (23 s)
+def test_finished_trials_record_their_values_and_objective_for_tensorboard(tmp_path):
+    spec = write_sweep_file(
+        str(tmp_path),
+        """
+        Sweep(
+            config_file=QUICKSTART, config_arg="smoke",
+            overrides={**SMOKE, "train.num_steps": 10},
+            space={"optimizer.learning_rate": Choice([1e-3, 3e-3])},
+            sampler="grid",
+        )
+        """,
+    )
+    run = SweepRun(sweep_spec=spec, sweep_dir=str(tmp_path / "sweep"))
+    assert run_sweep(run, num_workers=0)
+    rows = results_rows(_study(run))
+    assert sorted(row["optimizer.learning_rate"] for row in rows) == [1e-3, 3e-3]
+    for row in rows:
+        directory = os.path.join(row["workdir"], "tensorboard", "hparams")
+        start = hparams_plugin_data(directory)["_hparams_/session_start_info"]
+        recorded = start.session_start_info.hparams["optimizer.learning_rate"].number_value
+        assert recorded == pytest.approx(row["optimizer.learning_rate"])
+        logged = scalars(directory)
+        assert logged["sweep/objective"] == [pytest.approx(row["value"])]
+        assert logged["final/eval/loss"] == [pytest.approx(row["final/eval/loss"])]

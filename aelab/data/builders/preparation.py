@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
+import filelock
 import tensorflow_datasets as tfds
 
 
-@contextlib.contextmanager
-def _exclusive_lock(path: Path) -> Iterator[None]:
-    """Holds an exclusive `flock` on `path` (created if needed) for the `with` block.
+def _exclusive_lock(path: Path) -> filelock.FileLock:
+    """An exclusive lock on `path` (created if needed), waited for on entry.
 
-    flock is released by the kernel if the process dies, so a crashed worker never
-    leaves a stale lock behind. It is reliable on local disks; on NFS it depends on
-    the mount.
+    It is an flock, which the kernel releases if the process dies, so a crashed worker
+    never leaves a stale lock behind. It is reliable on local disks; on NFS it depends
+    on the mount (where flock is missing, filelock falls back to a lock file and warns).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as lock_file:
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
+    return filelock.FileLock(path)
 
 
 def prepare(
