@@ -36,20 +36,31 @@ def is_interactive() -> bool:
 
 
 class ProgressBar(TrainCallback):
-    """A `tqdm.auto` bar over the training steps, with the logged scalars beside it."""
+    """A `tqdm` bar over the training steps (a widget in notebooks that have ipywidgets,
+    text otherwise), with the training loss and the last evaluation's loss beside it."""
 
     def __init__(self, num_steps: int):
-        from tqdm.auto import tqdm
+        try:
+            import ipywidgets  # noqa: F401  (tqdm's notebook widget needs it)
+            from tqdm.auto import tqdm
+        except ImportError:
+            from tqdm import tqdm
 
         self._bar = tqdm(total=num_steps, unit="step", dynamic_ncols=True)
+        self._shown: dict[str, str] = {}
+
+    def _advance(self, step: int, values: dict[str, float], names: dict[str, str]) -> None:
+        self._bar.update(step - self._bar.n)
+        for key, label in names.items():
+            if key in values:
+                self._shown[label] = f"{values[key]:.4g}"
+        self._bar.set_postfix(self._shown, refresh=True)
 
     def on_log(self, step: int, scalars: dict[str, float]) -> None:
-        self._bar.update(step - self._bar.n)
-        shown = {k: f"{v:.4g}" for k, v in scalars.items() if not k.startswith("perf/")}
-        self._bar.set_postfix(shown, refresh=True)
+        self._advance(step, scalars, {"train/loss": "loss"})
 
     def on_evaluation(self, step: int, metrics: dict[str, float]) -> None:
-        self._bar.update(step - self._bar.n)
+        self._advance(step, metrics, {"eval/loss": "eval_loss"})
 
     def close(self) -> None:
         self._bar.close()

@@ -42,7 +42,7 @@ def test_a_command_runs_its_program_with_its_errors(tmp_path):
 
 
 @pytest.mark.slow
-def test_train_then_evaluate(tmp_path):
+def test_train_evaluate_export(tmp_path):
     workdir = tmp_path / "run"
     trained = _aelab("train", "--config=configs/quickstart.py:smoke", f"--workdir={workdir}")
     assert trained.returncode == 0, trained.stderr[-2000:]
@@ -50,3 +50,11 @@ def test_train_then_evaluate(tmp_path):
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
     results = json.loads((workdir / "results.json").read_text())
     assert results["step"] == 20
+    out = tmp_path / "exported"
+    exported = _aelab("export", str(workdir), str(out))
+    assert exported.returncode == 0, exported.stderr[-2000:]
+    assert (out / "params.safetensors").is_file() and "reconstruction" in (
+        out / "README.md"
+    ).read_text()
+    again = _aelab("export", str(workdir), str(out))
+    assert again.returncode == 1 and "overwrite" in again.stderr
