@@ -43,7 +43,10 @@ def main(argv: list[str]) -> None:
         if _PUSH.value:
             address = push_to_hub(written, _PUSH.value, private=_PRIVATE.value)
             logging.info("Pushed to %s.", address)
-    except (FileNotFoundError, FileExistsError, ValueError, DataError, ImportError) as e:
+    except FileExistsError as e:
+        logging.error("%s (On the command line: --overwrite.)", e)
+        sys.exit(1)
+    except (FileNotFoundError, ValueError, DataError, ImportError) as e:
         logging.error("%s", e)
         sys.exit(1)
 

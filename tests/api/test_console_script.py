@@ -35,6 +35,7 @@ def test_an_unknown_command_is_one_line_and_the_list():
     assert "unknown command 'trian'" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_command_runs_its_program_with_its_errors(tmp_path):
     result = _aelab("evaluate", f"--workdir={tmp_path}")
     assert result.returncode == 1
@@ -57,4 +58,4 @@ def test_train_evaluate_export(tmp_path):
         out / "README.md"
     ).read_text()
     again = _aelab("export", str(workdir), str(out))
-    assert again.returncode == 1 and "overwrite" in again.stderr
+    assert again.returncode == 1 and "--overwrite" in again.stderr

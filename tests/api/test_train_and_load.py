@@ -75,6 +75,7 @@ def test_log_mode_shows_the_step_lines_a_script_expects(tmp_path, caplog):
     assert any("step 6/6" in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.slow
 def test_bar_mode_draws_a_progress_bar_to_the_last_step(tmp_path, capsys):
     aelab.train(_tiny(), str(tmp_path / "bar"), progress="bar")
     err = capsys.readouterr().err

@@ -72,14 +72,11 @@ GUIDES = {
 }
 
 
-# The data-set guide is the quickest; the others (each trains, and the model guide runs
-# the zoo's tests) are in the slow tier.
+# Each guide trains in fresh processes (the model guide also runs the zoo's tests): the
+# slow tier runs them all.
 @pytest.mark.parametrize(
     "guide",
-    [
-        g if g == "adding_a_data_set.md" else pytest.param(g, marks=pytest.mark.slow)
-        for g in sorted(GUIDES)
-    ],
+    [pytest.param(g, marks=pytest.mark.slow) for g in sorted(GUIDES)],
 )
 def test_the_guide_adds_its_component_with_one_module_and_one_config(guide, tmp_path):
     page = DOCS / guide

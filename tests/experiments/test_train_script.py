@@ -15,6 +15,9 @@ from tests.data.raw_files import idx_bytes, write_mnist_folder
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
+# One case of each kind runs in the README tier; the others in the slow tier.
+SLOW = pytest.mark.slow
+
 
 def _train(tmp_path, *flags: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, AELAB_TFDS_DIR=str(tmp_path / "tfds"))
@@ -45,7 +48,9 @@ def _truncated(path: pathlib.Path) -> None:
     "damage, message",
     [
         (_wrong_magic, r"has magic number 2201; expected 2051"),
-        (_truncated, r"The file is truncated or corrupt; download it again"),
+        pytest.param(
+            _truncated, r"The file is truncated or corrupt; download it again", marks=SLOW
+        ),
     ],
 )
 def test_corrupt_data_file_is_named_before_training_starts(tmp_path, damage, message):
@@ -94,19 +99,22 @@ def test_misspelled_override_is_one_line_without_traceback(tmp_path):
             "config.train.compute_dtype='float8' is not valid: did you mean 'float32'? It must "
             "be one of 'float32', 'bfloat16'.",
         ),
-        (
+        pytest.param(
             "--config.data.device_resident=sometimes",
             "config.data.device_resident='sometimes' is not valid: must be one of 'auto', "
             "'always', 'never'.",
+            marks=SLOW,
         ),
-        (
+        pytest.param(
             "--config.mesh.param_sharding=zero3",
             "config.mesh.param_sharding='zero3' is not valid: must be one of 'replicated', 'fsdp'.",
+            marks=SLOW,
         ),
-        (
+        pytest.param(
             "--config.data.corruption.name=blur",
             "config.data.corruption.name='blur' is not valid: Unknown corruption 'blur'; "
             "Valid corruption names: gaussian_noise, masking, none, salt_and_pepper.",
+            marks=SLOW,
         ),
     ],
 )
@@ -123,8 +131,16 @@ def test_bad_enum_values_are_one_config_error_line_and_nothing_is_written(tmp_pa
     "config, message",
     [
         ("configs/missing.py", "FATAL: Config file configs/missing.py does not exist"),
-        ("{broken}", "failed to load: NameError: name 'undefined_name' is not defined."),
-        ("configs/quickstart.py:fast", "get_config('fast') failed: ValueError: Unknown config "),
+        pytest.param(
+            "{broken}",
+            "failed to load: NameError: name 'undefined_name' is not defined.",
+            marks=SLOW,
+        ),
+        pytest.param(
+            "configs/quickstart.py:fast",
+            "get_config('fast') failed: ValueError: Unknown config ",
+            marks=SLOW,
+        ),
     ],
 )
 def test_a_missing_or_broken_config_file_is_one_line(tmp_path, config, message):

@@ -104,7 +104,7 @@ def test_unknown_param_sharding_lists_the_valid_ones():
         state_sharding_fn({"param_sharding": "zero3"})
 
 
-@pytest.mark.parametrize("batch_norm", [False, True])
+@pytest.mark.parametrize("batch_norm", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_bf16_compute_keeps_float32_state_and_tracks_float32_losses(config, batch_norm):
     config.model.batch_norm = batch_norm  # batch statistics: a non-parameter variable
     losses_32, _ = _train(config, 1, calls=4)

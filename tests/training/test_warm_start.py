@@ -66,7 +66,7 @@ def _close(a, b, atol=0.0) -> bool:
     )
 
 
-@pytest.mark.parametrize("kind", ["export", "workdir"])
+@pytest.mark.parametrize("kind", ["export", pytest.param("workdir", marks=pytest.mark.slow)])
 def test_a_fresh_state_takes_the_sources_weights_and_keeps_a_fresh_optimizer(source, kind):
     workdir, exported = source
     trained = load_run(workdir)
