@@ -63,7 +63,7 @@ from aelab.training.snapshots import ImageSnapshots
 from aelab.training.state import create_train_state, parameter_count
 from aelab.training.step import PrecisionOptions, fuse_steps, make_eval_step, make_train_step
 from aelab.training.validation import check_config, raise_problems
-from aelab.training.warm_start import WarmStartOptions, warm_start
+from aelab.training.warm_start import WarmStartOptions, init_source_problem, warm_start
 from aelab.training.workdir_lock import WorkdirLock
 
 
@@ -273,13 +273,22 @@ def train(
     extra = []
     if not report.problems:
         extra = evaluation.problems(config) if evaluation is not None else unrun_evaluators(config)
-    raise_problems(report, extra)
     workdir = os.path.abspath(workdir)
+    init_from = WarmStartOptions.from_section(config.train, path="train").init_from
+    if not report.problems and init_from is not None and not _has_checkpoints(workdir):
+        # A fresh run reads init_from; a resumed one never does (it may be gone).
+        extra += [p for p in [init_source_problem(init_from)] if p]
+    raise_problems(report, extra)
     with (
         WorkdirLock(workdir, enabled=jax.process_index() == 0),
         PreemptionWatcher() as preemption,
     ):
         return _train(config, workdir, schema, callbacks, config_mismatch, evaluation, preemption)
+
+
+def _has_checkpoints(workdir: str) -> bool:
+    directory = os.path.join(workdir, "checkpoints")
+    return os.path.isdir(directory) and bool(os.listdir(directory))
 
 
 def _train(config, workdir, schema, callbacks, config_mismatch, evaluation, preemption):

@@ -38,6 +38,24 @@ class WarmStartOptions(Options):
     )
 
 
+def init_source_problem(path: str) -> str | None:
+    """The one-line problem of `init_from=path` when it names no model, else None
+    (checked before a fresh run writes anything; the arrays are checked once the model
+    is built)."""
+    path = os.path.abspath(os.path.expanduser(path))
+    if os.path.isfile(os.path.join(path, WEIGHTS_FILE)):
+        return None
+    if os.path.isfile(os.path.join(path, CONFIG_FILE)) and os.path.isdir(
+        os.path.join(path, "checkpoints")
+    ):
+        return None
+    return (
+        f"config.train.init_from={path!r} is neither an exported model (a directory with "
+        f"{WEIGHTS_FILE}) nor a work directory with {CONFIG_FILE} and checkpoints/; give "
+        "one of those, or None to start from random weights."
+    )
+
+
 def read_initial_weights(path: str) -> tuple[dict[str, np.ndarray], dict]:
     """(flat weights {"params/<path>": array, ...}, a record of where they came from) of
     an exported model directory or a work directory's best checkpoint.
@@ -56,11 +74,7 @@ def read_initial_weights(path: str) -> tuple[dict[str, np.ndarray], dict]:
     ):
         flat, step = read_checkpoint_weights(path, read_config(path), "best")
         return flat, {"path": path, "kind": "workdir", "step": step}
-    raise ConfigError(
-        f"config.train.init_from={path!r} is neither an exported model (a directory with "
-        f"{WEIGHTS_FILE}) nor a work directory with {CONFIG_FILE} and checkpoints/; give "
-        "one of those, or None to start from random weights."
-    )
+    raise ConfigError(init_source_problem(path))
 
 
 def warm_start(state: TrainState, shardings: TrainState, path: str) -> tuple[TrainState, dict]:

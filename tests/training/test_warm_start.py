@@ -101,6 +101,14 @@ def test_init_from_that_names_no_model_is_one_config_error(tmp_path):
         warm_start(state, shardings, str(tmp_path))
 
 
+def test_a_fresh_run_with_an_init_from_that_names_no_model_writes_nothing(tmp_path):
+    config = _config()
+    config.train.init_from = str(tmp_path / "gone")
+    with pytest.raises(ConfigError, match=r"init_from=.*gone' is neither an exported model"):
+        train(config, str(tmp_path / "run"))
+    assert not (tmp_path / "run").exists()
+
+
 def _warm_started_run(exported, workdir):
     config = _config()
     config.train.init_from = exported
