@@ -75,6 +75,7 @@ def test_corrupt_data_file_is_named_before_training_starts(tmp_path, damage, mes
     assert os.listdir(tmp_path / "run" / "checkpoints") == []
 
 
+@pytest.mark.slow  # the bad enum values below are the README tier's case of this
 def test_invalid_config_is_one_line_without_traceback(tmp_path):
     result = _train(tmp_path, "--config=configs/quickstart.py", "--config.train.num_steps=-5")
     assert result.returncode == 1
