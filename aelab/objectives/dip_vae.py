@@ -61,10 +61,12 @@ def dip_covariance(
       weights: [batch] example weights (the mask).
       kind: "i" (Cov[mu]) or "ii" (E[Sigma] + Cov[mu]).
     Returns:
-      [d, d]. Moments are weighted means (1 / M, as in the paper), not the unbiased
-      1 / (M - 1).
+      [d, d], float32. Moments are weighted means (1 / M, as in the paper), not the
+      unbiased 1 / (M - 1).
     """
-    w = weights.astype(mean.dtype) / jnp.maximum(jnp.sum(weights), 1.0)
+    # float32 even under bfloat16 mixed precision: batch moments need the digits.
+    mean, log_var = mean.astype(jnp.float32), log_var.astype(jnp.float32)
+    w = weights.astype(jnp.float32) / jnp.maximum(jnp.sum(weights), 1.0)
     centred = mean - jnp.sum(w[:, None] * mean, axis=0)
     covariance = (w[:, None] * centred).T @ centred
     if kind == "ii":

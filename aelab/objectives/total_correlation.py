@@ -123,9 +123,12 @@ def kl_decomposition(
       dataset_size: N (needed by "mss").
     Returns:
       {"mutual_information", "total_correlation", "dimension_wise_kl": [batch]}; per
-      example they sum to log q(z_i|x_i) - log p(z_i). The [batch, batch, d] densities
-      are held in memory at once.
+      example they sum to log q(z_i|x_i) - log p(z_i). Float32; the [batch, batch, d]
+      densities are held in memory at once.
     """
+    # float32 even under bfloat16 mixed precision: the batch's logsumexps would lose the
+    # small differences between log q(z) and its marginals that the terms are made of.
+    z, mean, log_var = (a.astype(jnp.float32) for a in (z, mean, log_var))
     pairwise = pairwise_log_density(z, mean, log_var)
     log_w = log_mixture_weights(weights, estimator=estimator, dataset_size=dataset_size)
     log_qz = jax.nn.logsumexp(pairwise.sum(axis=-1) + log_w, axis=1)

@@ -181,3 +181,13 @@ def test_a_hierarchical_vae_is_refused():
     model = _vae("dense_2layer_vae", top_hidden_dims=(4,), top_latent_dim=2)
     with pytest.raises(ValueError, match="one Gaussian latent"):
         _objective()(model, {"inputs": _binary((4, 6))}, rngs=nnx.Rngs(0), train=False)
+
+
+def test_bfloat16_codes_are_decomposed_in_float32():
+    z, mean, log_var = _posteriors(np.sqrt(0.8) * np.eye(2), size=64)
+    low = [a.astype(jnp.bfloat16).astype(jnp.float32) for a in (z, mean, log_var)]
+    expected = _decompose(*low, jnp.ones(64), estimator="mws")
+    got = _decompose(*(a.astype(jnp.bfloat16) for a in (z, mean, log_var)), jnp.ones(64))
+    for name in _TERMS:
+        assert got[name].dtype == jnp.float32
+        np.testing.assert_allclose(got[name], expected[name], rtol=1e-5, atol=1e-5)

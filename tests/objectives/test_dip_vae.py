@@ -97,3 +97,11 @@ def test_bad_options_and_models_are_named():
     model = _vae("dense_2layer_vae", top_hidden_dims=(4,), top_latent_dim=2)
     with pytest.raises(ValueError, match="one Gaussian latent"):
         _objective()(model, {"inputs": jnp.ones((4, 6))}, rngs=nnx.Rngs(0), train=False)
+
+
+def test_bfloat16_means_give_a_float32_covariance():
+    covariance = dip_covariance(
+        _CORNERS.astype(jnp.bfloat16), jnp.zeros((4, 2), jnp.bfloat16), jnp.ones(4), kind="i"
+    )
+    assert covariance.dtype == jnp.float32
+    np.testing.assert_allclose(covariance, np.eye(2), atol=1e-6)
