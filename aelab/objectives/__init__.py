@@ -13,6 +13,11 @@ declares its options (docs/options.md); registered:
   elbo            -ELBO of a VAE: beta-VAE weight, KL warm-up and cycles, free bits.
   iwae            -IWAE_k bound.
   wae_mmd         reconstruction + lambda * MMD^2(codes, prior).
+  beta_tc_vae     beta-TC-VAE: the KL split into mutual information, total correlation
+                  and dimension-wise KL, weighted alpha, beta, gamma (MWS or MSS).
+  dip_vae         DIP-VAE I or II: -ELBO + a penalty pulling Cov[mu] (I) or
+                  E[Sigma] + Cov[mu] (II) to the identity.
+  annealed_vae    beta-VAE with a growing capacity: reconstruction + gamma |KL - C(step)|.
 
 Every objective takes a `likelihood` (`LIKELIHOODS`) and the weight penalties
 `l1_weight`, `l2_weight`. Every module of this package is imported here, so a new

@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from aelab.core.contract import require_latent_variable_model
+from aelab.core.contract import ModelOutput, require_latent_variable_model
 from aelab.core.distributions import gaussian_kl_per_dimension
 from aelab.core.options import option, options_class
 from aelab.objectives.base import (
@@ -92,6 +92,57 @@ def check_variational(model: nnx.Module, objective: str, rngs: nnx.Rngs | None) 
     if rngs is None:
         raise ValueError(f"Objective {objective!r} needs rngs to sample the posterior.")
     require_latent_variable_model(model, f"objective {objective!r}")
+
+
+def single_sample_elbo_terms(
+    model: nnx.Module,
+    batch: dict,
+    likelihood,
+    *,
+    rngs: nnx.Rngs | None,
+    train: bool,
+    objective: str,
+) -> tuple[ModelOutput, Metrics, jax.Array]:
+    """The ELBO's parts from one posterior sample per example, for objectives that add
+    their own terms to it (beta-TC-VAE, DIP-VAE, the annealed-capacity VAE).
+
+    Args:
+      model: a latent-variable model.
+      batch: "inputs" [batch, *data_shape], optionally "targets" and "mask".
+      likelihood: scores the decoder output against the targets.
+      objective: the objective's name, for errors.
+    Returns:
+      (the model's output on the inputs (`output.code` is the posterior sample that was
+      decoded); {name: [batch]}: "elbo" (nats, higher is better), "kl" (the sum of
+      `kl_terms`), "reconstruction_nll", "bits_per_dim" of -ELBO for discrete
+      likelihoods, and what the model reports itself; [batch] the sum of the losses the
+      model reports (zeros if none), which the objective's loss must include).
+    """
+    check_variational(model, objective, rngs)
+    targets = targets_of(batch)
+    output = model(batch["inputs"], train=train, rngs=rngs)
+    nll = -likelihood.log_prob(output.decoded, targets)
+    kl = model.kl_terms(output).sum(axis=-1)
+    terms = {"elbo": -(nll + kl), "kl": kl, "reconstruction_nll": nll}
+    if likelihood.is_discrete:
+        terms["bits_per_dim"] = bits_per_dim(nll + kl, targets.shape[1:])
+    reported_loss, reported = model_reported_terms(output.encoding)
+    terms.update(reported)
+    if reported_loss is None:
+        reported_loss = jnp.zeros_like(nll)
+    return output, terms, reported_loss
+
+
+def require_one_gaussian_latent(model: nnx.Module, objective: str) -> None:
+    """A ValueError naming `objective` unless the model is a VAE with one Gaussian latent
+    and the N(0, I) prior (one stochastic layer)."""
+    require_latent_variable_model(model, f"objective {objective!r}")
+    if model.num_stochastic_layers != 1:
+        raise ValueError(
+            f"Objective {objective!r} needs one Gaussian latent with the N(0, I) prior; "
+            f"{type(model).__name__} has {model.num_stochastic_layers} stochastic layers. "
+            "Use a one-latent VAE (dense_vae, conv_vae, ...)."
+        )
 
 
 @register_objective("elbo", options=ElboOptions)

@@ -51,7 +51,15 @@ def _config(name):
 
 
 def test_the_registry_lists_the_objectives():
-    assert {"elbo", "iwae", "reconstruction", "wae_mmd"} <= set(ALL_OBJECTIVES)
+    assert {
+        "elbo",
+        "iwae",
+        "reconstruction",
+        "wae_mmd",
+        "beta_tc_vae",
+        "dip_vae",
+        "annealed_vae",
+    } <= set(ALL_OBJECTIVES)
 
 
 def test_declared_defaults_build(name):
