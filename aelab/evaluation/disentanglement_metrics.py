@@ -56,6 +56,13 @@ def _fit_quietly(model, features: np.ndarray, targets: np.ndarray):
         return model.fit(features, targets)
 
 
+def _top_two(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The largest and second largest of non-negative scores [d, k] over axis 0, per
+    column: ([k], [k]); the second is 0 for a one-dimensional code."""
+    top = np.sort(np.vstack([scores, np.zeros_like(scores[:1])]), axis=0)[::-1]
+    return top[0], top[1]
+
+
 def _standardize(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     scaler = StandardScaler().fit(train)
     return scaler.transform(train), scaler.transform(test)
@@ -87,16 +94,15 @@ def mig(codes: np.ndarray, factors: np.ndarray, *, bins: int = 20) -> float:
     largest I(code_i; factor_j) over code dimensions i) / H(factor_j).
 
     Args:
-      codes: [n, d] with d >= 2.
+      codes: [n, d].
       factors: int [n, k], each factor with at least two classes in the sample.
       bins: per-dimension bins of the discretised codes.
 
     Returns:
       In [0, 1]: 1 when each factor is captured by one dimension alone.
     """
-    info = mutual_information(discretize(codes, bins), factors)
-    top = np.sort(info, axis=0)[::-1]
-    return float(np.mean((top[0] - top[1]) / factor_entropies(factors)))
+    first, second = _top_two(mutual_information(discretize(codes, bins), factors))
+    return float(np.mean((first - second) / factor_entropies(factors)))
 
 
 def sap(
@@ -111,7 +117,7 @@ def sap(
     dimension); return the mean over factors of the top score minus the second.
 
     Args:
-      train_codes, test_codes: [m, d], [n, d] with d >= 2.
+      train_codes, test_codes: [m, d], [n, d].
       train_factors, test_factors: int [m, k], [n, k].
 
     Returns:
@@ -127,12 +133,15 @@ def sap(
             _fit_quietly(classifier, train_codes[:, i : i + 1], train_factors[:, j])
             predicted = classifier.predict(test_codes[:, i : i + 1])
             scores[i, j] = np.mean(predicted == test_factors[:, j])
-    top = np.sort(scores, axis=0)[::-1]
-    return float(np.mean(top[0] - top[1]))
+    first, second = _top_two(scores)
+    return float(np.mean(first - second))
 
 
 def _normalized_entropy(p: np.ndarray, axis: int) -> np.ndarray:
-    """1 - the entropy of `p` normalised along `axis`, in units of log(size of axis)."""
+    """1 - the entropy of `p` normalised along `axis`, in units of log(size of axis)
+    (1 along an axis of size 1)."""
+    if p.shape[axis] == 1:
+        return np.ones(p.shape[1 - axis])
     total = p.sum(axis=axis, keepdims=True)
     q = np.divide(p, total, out=np.full_like(p, 1.0 / p.shape[axis]), where=total > 0)
     logs = np.log(np.where(q > 0, q, 1.0))
@@ -162,8 +171,8 @@ def dci(
     the accuracy is somewhat lower than with 100.
 
     Args:
-      train_codes, test_codes: [m, d], [n, d] with d >= 2.
-      train_factors, test_factors: int [m, k], [n, k] with k >= 2.
+      train_codes, test_codes: [m, d], [n, d].
+      train_factors, test_factors: int [m, k], [n, k].
 
     Returns:
       {"dci_disentanglement", "dci_completeness", "dci_informativeness"}, each in [0, 1].
@@ -203,6 +212,8 @@ def modularity(codes: np.ndarray, factors: np.ndarray, *, bins: int = 20) -> flo
     if not informed.any():
         return 0.0
     info, theta = info[informed], theta[informed]
+    if info.shape[1] == 1:
+        return 1.0  # One factor: every dimension informs about it alone.
     template = np.where(info == theta[:, None], theta[:, None], 0.0)
     deviation = ((info - template) ** 2).sum(axis=1) / (theta**2 * (info.shape[1] - 1))
     return float(np.mean(1.0 - deviation))

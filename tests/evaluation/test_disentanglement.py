@@ -1,0 +1,81 @@
+"""The disentanglement evaluator end to end: a tiny VAE trained a few steps on
+dsprites_small, then every metric and the traversal grids; and its one-line refusal of a
+data set without factors."""
+
+import os
+
+import pytest
+
+from aelab.config import base_config
+from aelab.data.pipeline import PipelineOptions
+from aelab.evaluation import build_evaluator, load_run, train_and_evaluate
+from aelab.evaluation.context import EvalContext
+
+METRICS = (
+    "beta_vae_score",
+    "factor_vae_score",
+    "mig",
+    "sap",
+    "dci_disentanglement",
+    "dci_completeness",
+    "dci_informativeness",
+    "modularity",
+    "explicitness",
+    "active_units",
+)
+FAST = {
+    "fit_examples": 150,
+    "score_examples": 80,
+    "batch_size": 8,
+    "classifier_fit_points": 30,
+    "classifier_score_points": 20,
+    "variance_examples": 100,
+    "dci_estimators": 2,
+    "traversal_examples": 2,
+    "traversal_steps": 3,
+}
+
+
+def _tiny_config(data: str):
+    config = base_config(data=data, model="dense_vae", objective="elbo", likelihood="bernoulli")
+    config.mesh.num_devices = 1
+    config.model.hidden_dims = (16,)
+    config.model.latent_dim = 3
+    config.data.batch_size = 16
+    config.data.eval_batch_size = 64
+    config.data.validation_fraction = 0.0
+    config.train.num_steps = 4
+    config.train.log_every = 2
+    config.train.eval_every = 4
+    config.train.checkpoint_every = 4
+    config.train.steps_per_call = 2
+    config.evals = {}
+    return config
+
+
+@pytest.mark.slow  # trains a model (about 10 s on two CPU cores)
+def test_the_evaluator_gives_every_metric_and_a_grid_per_dimension(tmp_path):
+    workdir = str(tmp_path / "run")
+    train_and_evaluate(_tiny_config("dsprites_small"), workdir)
+    context = EvalContext(load_run(workdir), str(tmp_path / "plots"))
+    results = build_evaluator("disentanglement", FAST)(context)
+    for name in METRICS:
+        assert name in results and results[name] == results[name], name  # finite, not NaN
+        assert -1e-9 <= results[name] <= (3 if name == "active_units" else 1 + 1e-9), name
+    assert results["code_size"] == 3 and results["num_plots"] == 3
+    written = sorted(os.listdir(tmp_path / "plots"))
+    assert written == [f"traversal_dim_{i:02d}.png" for i in range(3)]
+    assert all(os.path.getsize(tmp_path / "plots" / name) > 0 for name in written)
+
+
+class _DigitsRun:
+    """What the evaluator reads first of a context: the run's config and pipeline."""
+
+    config = _tiny_config("digits")
+    pipeline = PipelineOptions.from_section(config.data, path="data")
+
+
+def test_a_data_set_without_factors_is_one_line():
+    with pytest.raises(ValueError, match=r"'digits' has none: remove 'disentanglement'") as error:
+        build_evaluator("disentanglement", FAST)(_DigitsRun())
+    assert "\n" not in str(error.value)
