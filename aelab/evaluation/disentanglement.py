@@ -77,7 +77,7 @@ class DisentanglementEvaluator(Evaluator):
     classifier_fit_points: int = option(
         1000,
         "BetaVAE / FactorVAE classifier inputs (batches) to fit on (disentanglement_lib: 10,000)",
-        minimum=1,
+        minimum=10,
     )
     classifier_score_points: int = option(
         500,
