@@ -174,7 +174,7 @@ class DisentanglementEvaluator(Evaluator):
 
     def _traversals(self, context, inputs: np.ndarray, codes: np.ndarray) -> int:
         """Writes traversal_dim_<i>.png for every code dimension i; returns how many."""
-        if not (context.is_chief and context.is_image and self.traversal_examples):
+        if not (self.traversal_examples and context.is_chief and context.is_image):
             return 0
         calls = context.model_calls
         means, _ = calls.encode(inputs)
