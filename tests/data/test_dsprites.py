@@ -7,7 +7,7 @@ import ml_collections
 import numpy as np
 import pytest
 
-from aelab.data import DataError, dataset_info, dsprites, load_split
+from aelab.data import DataError, dataset_info, dsprites, dsprites_file, load_split
 from aelab.data.dsprites import FULL_SIZES, generated_images
 from aelab.data.dsprites_file import read_dsprites_file
 from aelab.data.factors import FactorSource, sample_with_fixed_factor
@@ -160,3 +160,26 @@ def test_a_missing_original_file_is_one_line_naming_the_fix(tmp_path):
     assert "\n" not in str(error.value)
     with pytest.raises(DataError, match=r"dsprites/dsprites_ndarray_\w+_64x64\.npz"):
         dataset_info(_config(images="original", data_dir=str(tmp_path)))
+
+
+class _PackedGenerated:
+    """Stands in for the original file's bit-packed images [737280, 512]: the generated
+    image of each index, packed."""
+
+    def __getitem__(self, indices):
+        factors = np.stack(np.unravel_index(indices, FULL_SIZES), axis=1)
+        return np.packbits(generated_images(factors).reshape(len(indices), -1), axis=1)
+
+
+def test_images_original_reads_the_file_by_index(tmp_path, monkeypatch):
+    (tmp_path / "dsprites").mkdir()
+    (tmp_path / "dsprites" / dsprites_file.FILE_NAME).write_bytes(b"")
+    monkeypatch.setattr(dsprites_file, "read_dsprites_file", lambda path: _PackedGenerated())
+    for name in ("dsprites", "dsprites_small"):
+        original, _ = load_split(_config(name, images="original", data_dir=str(tmp_path)), "test")
+        generated, _ = load_split(_config(name), "test")
+        assert "dsprites_ndarray" in repr(original)
+        indices = np.arange(0, len(original), len(original) // 50)
+        a, b = original.get_batch(indices), generated.get_batch(indices)
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key])
