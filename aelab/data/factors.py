@@ -31,18 +31,3 @@ class FactorSource(Protocol):
         `get_batch`'s: `{'image': [n, ...], 'label': [n], 'factors': [n, num_factors]}`.
         Any combination of classes is a record, whichever split the source serves."""
         ...
-
-
-def sample_factors(rng: np.random.Generator, factor_sizes: tuple[int, ...], n: int) -> np.ndarray:
-    """Factor classes drawn uniformly and independently: int64 [n, len(factor_sizes)]."""
-    return np.stack([rng.integers(0, size, n) for size in factor_sizes], axis=1).astype(np.int64)
-
-
-def sample_with_fixed_factor(
-    rng: np.random.Generator, factor_sizes: tuple[int, ...], factor_index: int, batch: int
-) -> np.ndarray:
-    """A batch of factor classes that all share one (random) class of factor
-    `factor_index`, the others drawn uniformly: int64 [batch, len(factor_sizes)]."""
-    factors = sample_factors(rng, factor_sizes, batch)
-    factors[:, factor_index] = rng.integers(0, factor_sizes[factor_index])
-    return factors
