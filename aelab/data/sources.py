@@ -11,6 +11,9 @@ the name in `config.data` (`dataset_info`, `load_split`).
                    `config.tfds_data_dir` (else `$AELAB_TFDS_DIR`, else
                    `~/.cache/aelab/tensorflow_datasets`) and read back from there
                    (local_files).
+  dsprites, dsprites_small
+                   dSprites' 64x64 sprites generated from their five factors, made when
+                   asked for; offline (dsprites).
   npz              a user `.npz` file (`config.path`; records in the file's order; npz).
   arrays           NumPy arrays registered in this process by `register_arrays`, named
                    by their content fingerprint (`config.arrays`; arrays).

@@ -14,6 +14,8 @@ config's `config.evals` ({name: options}):
   denoising       PSNR of corrupted inputs vs their reconstructions, per corruption
   imputation      error on missing values filled by the model vs by the mean
   generation      sample grids, interpolations, latent traversals, latent scatter (PNG)
+  disentanglement BetaVAE, FactorVAE, MIG, SAP, DCI, modularity, explicitness on data
+                  with known factors (dsprites); a traversal grid per code dimension
   cost            parameter count, training time and speed
 
 `export(workdir, out)` writes a run as a self-contained model directory (config, data

@@ -148,11 +148,8 @@ class EvalContext:
           labels: keep only examples with these labels; None keeps all.
           max_examples: the first this many (after label selection); None: all.
         """
-        if which not in ("eval", "train", "validation"):
-            raise ValueError(f"split {which!r} is not valid; choose eval, train or validation.")
         labels = None if labels is None else tuple(int(label) for label in labels)
-        if which == "eval" and self.report_split == "validation":
-            which = "validation"
+        which = self._which(which)
         key = (which, labels, max_examples)
         if key not in self._splits:
             self._splits[key] = load_split_arrays(
@@ -163,6 +160,18 @@ class EvalContext:
                 max_examples=max_examples,
             )
         return self._splits[key]
+
+    def source(self, which: str = "eval"):
+        """The record source of one of the run's splits (`split`'s `which`): raw records,
+        every key the data set has (e.g. dSprites' `factors`), not transformed."""
+        return self._source(self._which(which))
+
+    def _which(self, which: str) -> str:
+        if which not in ("eval", "train", "validation"):
+            raise ValueError(f"split {which!r} is not valid; choose eval, train or validation.")
+        if which == "eval" and self.report_split == "validation":
+            return "validation"
+        return which
 
     def _source(self, which: str):
         if which == "eval":

@@ -43,6 +43,8 @@ def test_list_datasets():
         "arrays",
         "binarized_mnist",
         "digits",
+        "dsprites",
+        "dsprites_small",
         "ecg5000",
         "fashion_mnist",
         "image_folder",

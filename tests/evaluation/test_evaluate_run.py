@@ -66,6 +66,7 @@ def workdir(tmp_path_factory):
 # Evaluators that need another kind of model than this VAE, and where they are tested.
 TESTED_ELSEWHERE = {
     "rate_distortion": "tests/evaluation/test_rate_distortion.py (a learned codec)",
+    "disentanglement": "tests/evaluation/test_disentanglement.py (data with known factors)",
 }
 
 
