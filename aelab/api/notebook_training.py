@@ -69,13 +69,16 @@ class ProgressBar(TrainCallback):
 @contextlib.contextmanager
 def _absl_verbosity(level: int):
     # Outside absl's app.run, absl logs at WARNING: the step and evaluation lines a
-    # script user expects would be dropped.
-    previous = logging.get_verbosity()
+    # script user expects would be dropped. The logger's own level is put back as it
+    # was (often unset, inheriting the root's): restoring the effective level instead
+    # would pin it, and hide INFO lines from handlers set up later (pytest's caplog).
+    logger = logging.get_absl_logger()
+    previous = logger.level
     logging.set_verbosity(level)
     try:
         yield
     finally:
-        logging.set_verbosity(previous)
+        logger.setLevel(previous)
 
 
 def _with_arrays(config: ml_collections.ConfigDict, data: Mapping[str, Any]):

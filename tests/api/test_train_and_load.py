@@ -173,3 +173,12 @@ def test_in_memory_arrays_train_the_configs_model(tmp_path, digits):
     model = aelab.load(str(workdir))
     assert model.info.name == "arrays" and model.info.value_max == 16
     assert model.reconstruct(digits).shape == (12, 8, 8, 1)
+
+
+def test_train_leaves_the_absl_loggers_level_as_it_was(tmp_path):
+    import absl.logging
+
+    logger = absl.logging.get_absl_logger()
+    before = logger.level
+    aelab.train(_tiny(), str(tmp_path / "quiet"), progress="none")
+    assert logger.level == before
