@@ -62,7 +62,7 @@ def get_config(arg: str | None = None):
     )
     config.seed = args["seed"]
     config.data.batch_size = 64
-    config.data.eval_batch_size = 500
+    config.data.eval_batch_size = 512
 
     config.model.channels = (32, 32, 64, 64)
     config.model.kernel_size = 4

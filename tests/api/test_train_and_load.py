@@ -69,6 +69,7 @@ def test_a_config_name_trains_like_its_config(tmp_path):
     assert aelab.load(str(tmp_path / "named")).step == 20
 
 
+@pytest.mark.slow
 def test_log_mode_shows_the_step_lines_a_script_expects(tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="absl"):
         aelab.train(_tiny(), str(tmp_path / "logged"), progress="log")
@@ -145,6 +146,7 @@ def test_examples_of_another_shape_are_one_clear_error(vae):
         vae.encode(np.zeros((0, 8, 8, 1)))
 
 
+@pytest.mark.slow
 def test_a_deterministic_autoencoder_has_no_prior(tmp_path, digits):
     config = _tiny("quickstart:smoke")
     config.model.name = "dense_ae"
@@ -160,6 +162,7 @@ def test_a_deterministic_autoencoder_has_no_prior(tmp_path, digits):
         ae.score(digits, "nll")
 
 
+@pytest.mark.slow
 def test_in_memory_arrays_train_the_configs_model(tmp_path, digits):
     images = load_digits().images.astype(np.uint8)  # grey levels 0-16: scaled by 16
     workdir = tmp_path / "arrays"
@@ -175,6 +178,7 @@ def test_in_memory_arrays_train_the_configs_model(tmp_path, digits):
     assert model.reconstruct(digits).shape == (12, 8, 8, 1)
 
 
+@pytest.mark.slow
 def test_train_leaves_the_absl_loggers_level_as_it_was(tmp_path):
     import absl.logging
 

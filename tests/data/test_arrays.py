@@ -107,6 +107,7 @@ def test_the_same_contents_get_the_same_key_and_edits_do_not_leak_in():
         record[0] = 1.0
 
 
+@pytest.mark.slow
 def test_a_key_registered_in_another_process_is_found_there_too(tmp_path):
     # The fingerprint is a function of the contents: a fresh process gets the same key.
     key = register_arrays({"train": _images(6), "test": _images(2)})
@@ -210,6 +211,7 @@ def test_shapes_that_do_not_fit_the_input_key_are_refused():
         dataset_info(_config(key, input_key="series"))
 
 
+@pytest.mark.slow
 def test_the_quickstart_vae_trains_on_registered_arrays(tmp_path, tiny_config):
     from sklearn.datasets import load_digits
 

@@ -84,6 +84,7 @@ def test_invalid_config_is_one_line_without_traceback(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow
 def test_misspelled_override_is_one_line_without_traceback(tmp_path):
     result = _train(tmp_path, "--config=configs/quickstart.py", "--config.train.lerning_rate=1")
     assert result.returncode == 1
@@ -95,10 +96,11 @@ def test_misspelled_override_is_one_line_without_traceback(tmp_path):
 @pytest.mark.parametrize(
     "flag, message",
     [
-        (
+        pytest.param(
             "--config.train.compute_dtype=float8",
             "config.train.compute_dtype='float8' is not valid: did you mean 'float32'? It must "
             "be one of 'float32', 'bfloat16'.",
+            marks=SLOW,
         ),
         pytest.param(
             "--config.data.device_resident=sometimes",

@@ -39,6 +39,7 @@ def _objective(**fields):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_name", ["dense_vae", "dense_2layer_vae"])
 def test_the_loss_is_reconstruction_plus_gamma_times_the_kl_gap(model_name):
     objective = _objective(gamma=30.0, c_min=0.0, c_max=10.0, capacity_steps=1000)

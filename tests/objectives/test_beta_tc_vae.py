@@ -177,6 +177,7 @@ def test_the_stratified_estimator_needs_the_data_set_size():
         objective(_vae(), {"inputs": _binary((8, 6))}, rngs=nnx.Rngs(0), train=False)
 
 
+@pytest.mark.slow
 def test_a_hierarchical_vae_is_refused():
     model = _vae("dense_2layer_vae", top_hidden_dims=(4,), top_latent_dim=2)
     with pytest.raises(ValueError, match="one Gaussian latent"):

@@ -20,11 +20,10 @@ _OPTIONS = {
 _MODELS = {"dense_vae": {"hidden_dims": (16,)}, "conv_vae": {"channels": (4, 8)}}
 
 
-# The dense family in the README tier; the conv one (slower to compile) in the slow tier.
-@pytest.mark.parametrize(
-    "model_name",
-    [m if m == "dense_vae" else pytest.param(m, marks=pytest.mark.slow) for m in sorted(_MODELS)],
-)
+# Every objective's loss and gradients are checked in the README tier by
+# tests/objectives/test_every_objective.py; these whole-config runs are in the slow tier.
+@pytest.mark.slow
+@pytest.mark.parametrize("model_name", sorted(_MODELS))
 @pytest.mark.parametrize("objective_name", sorted(_OPTIONS))
 def test_the_objective_trains_the_vae_family(objective_name, model_name):
     config = base_config(data="digits", model=model_name, objective=objective_name)

@@ -98,6 +98,7 @@ def test_discretized_logistic_sums_to_one_over_the_256_levels(mean, scale):
     np.testing.assert_allclose(float(jnp.sum(jnp.exp(log_p))), 1.0, atol=2e-4)
 
 
+@pytest.mark.slow
 def test_discretized_logistic_elbo_reports_bits_per_dim():
     x = jnp.round(jax.random.uniform(jax.random.PRNGKey(0), (4, 3, 2, 1)) * 255) / 255
     objective = build_objective(

@@ -25,6 +25,7 @@ class Recorder(TrainCallback):
         self.calls.append(("checkpoint", step, None))
 
 
+@pytest.mark.slow
 def test_hooks_are_called_at_the_log_evaluation_and_checkpoint_steps(tmp_path, tiny_config):
     # tiny_config: 8 steps, log every 2, evaluate and checkpoint every 4, 2 steps per call.
     recorder = Recorder()

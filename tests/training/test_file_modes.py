@@ -5,6 +5,8 @@ import contextlib
 import os
 import stat
 
+import pytest
+
 from aelab.core.atomic_files import write_json_atomically, write_text_atomically
 from aelab.training import train
 
@@ -34,6 +36,7 @@ def test_atomic_writes_take_the_umask_of_the_moment(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["a.txt", "b.json"]  # No temporary file left.
 
 
+@pytest.mark.slow
 def test_a_run_writes_its_files_0644_under_umask_022(tmp_path, tiny_config):
     workdir = tmp_path / "run"
     with umask(0o022):

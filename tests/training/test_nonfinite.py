@@ -96,6 +96,7 @@ def _poison_steps(monkeypatch, poisoned: tuple[int, ...]):
     monkeypatch.setattr(training_loop, "make_train_step", make_poisoned_step)
 
 
+@pytest.mark.slow
 def test_skip_policy_trains_through_nonfinite_steps(tmp_path, tiny_config, monkeypatch):
     _poison_steps(monkeypatch, poisoned=(3, 7))
     tiny_config.train.nonfinite = "skip"

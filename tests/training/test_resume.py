@@ -58,6 +58,7 @@ def test_interrupted_run_matches_uninterrupted(tmp_path, tiny_config, steps_per_
     assert [r["step"] for r in _logged(full, 0) if "train/loss" in r] == [4, 8, 12]
 
 
+@pytest.mark.slow
 def test_rerun_of_finished_run_does_nothing(tmp_path, tiny_config):
     workdir = str(tmp_path / "run")
     train_and_evaluate(tiny_config, workdir)

@@ -49,7 +49,12 @@ def _run_steps(config, num_devices, num_calls=2):
             "resnet_ae", {"norm": "batch", "dropout_rate": 0.2}, "sgd", marks=pytest.mark.slow
         ),
         # EMA codebook updates (non-parameter state) must count the global batch.
-        ("dense_vqvae", {"latent_dim": 8, "code_dim": 2, "codebook_size": 8}, "adam"),
+        pytest.param(
+            "dense_vqvae",
+            {"latent_dim": 8, "code_dim": 2, "codebook_size": 8},
+            "adam",
+            marks=pytest.mark.slow,
+        ),
     ],
 )
 def test_sharded_step_matches_single_device(tiny_config, model, fields, optimizer):

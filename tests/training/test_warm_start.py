@@ -66,6 +66,7 @@ def _close(a, b, atol=0.0) -> bool:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["export", pytest.param("workdir", marks=pytest.mark.slow)])
 def test_a_fresh_state_takes_the_sources_weights_and_keeps_a_fresh_optimizer(source, kind):
     workdir, exported = source
@@ -83,6 +84,7 @@ def test_a_fresh_state_takes_the_sources_weights_and_keeps_a_fresh_optimizer(sou
     assert jax.tree.map(lambda x: x.sharding, started.params) == shardings.params
 
 
+@pytest.mark.slow
 def test_a_model_of_other_shapes_is_refused_naming_the_first_array(source):
     config = _config()
     config.model.hidden_dims = (8,)
@@ -123,6 +125,7 @@ def _run_info(workdir):
         return json.load(f)
 
 
+@pytest.mark.slow
 def test_a_fresh_run_starts_from_init_from_and_records_it(source, tmp_path):
     workdir, exported = source
     started = str(tmp_path / "b")
