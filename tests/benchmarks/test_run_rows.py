@@ -151,7 +151,10 @@ def test_precomputed_batches_are_the_pipelines_first_epoch_cycled():
         worker.torch_batches(case, "cached")
 
 
-@pytest.mark.parametrize("torch_input", list(cases.TORCH_INPUTS))
+@pytest.mark.parametrize(
+    "torch_input",
+    [t if t == "pipeline" else pytest.param(t, marks=pytest.mark.slow) for t in cases.TORCH_INPUTS],
+)
 def test_the_torch_side_trains_the_mlp_vae_with_either_input(torch_input):
     pytest.importorskip("torch")
     import worker

@@ -127,6 +127,7 @@ def test_elbo_refuses_a_deterministic_model():
         objective(model, {"inputs": jnp.ones((2, 6))}, rngs=nnx.Rngs(0), train=True)
 
 
+@pytest.mark.slow
 def test_iwae_bound_at_k1_is_the_single_sample_elbo_and_grows_with_k():
     from aelab.objectives.bounds import iwae_bound, log_importance_weights
 
