@@ -42,7 +42,7 @@ from aelab.core.options import Options, option, options_class
 from aelab.data import dsprites_file
 from aelab.data.errors import DataError
 from aelab.data.records import DatasetInfo, _check_index, _check_indices
-from aelab.data.sources import DATASETS, data_root
+from aelab.data.sources import DATASETS, data_root, user_path
 from aelab.data.splits import select_split
 from aelab.data.sprite_shapes import SHAPES, SPRITE_SIZE, render_sprites
 
@@ -243,9 +243,7 @@ class _DspritesDataset:
                 )
             path = root / "dsprites" / dsprites_file.FILE_NAME
         else:
-            path = Path(options.path).expanduser()
-            if not path.is_absolute() and root is not None:
-                path = root / path
+            path = user_path(data_config, options.path)
         if not path.is_file():
             raise DataError(
                 f"The original dSprites file {path} does not exist: download "

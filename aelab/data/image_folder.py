@@ -16,15 +16,13 @@ changed folder is prepared again, and `in_memory=False` reads a large folder laz
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import ml_collections
 import tensorflow_datasets as tfds
 
 from aelab.core.options import Options, option, options_class
 from aelab.data import builders
 from aelab.data.records import DatasetInfo, RecordSource, info_from_builder, read_split
-from aelab.data.sources import DATASETS, data_root, source_options, tfds_dir
+from aelab.data.sources import DATASETS, source_options, tfds_dir, user_path
 
 
 @options_class
@@ -54,10 +52,7 @@ class _ImageFolderDataset:
 
     def _builder(self, data_config: ml_collections.ConfigDict) -> tfds.core.DatasetBuilder:
         options = ImageFolderOptions.from_section(data_config, path="data")
-        path = Path(options.path).expanduser()
-        root = data_root(data_config)
-        if not path.is_absolute() and root is not None:
-            path = root / path
+        path = user_path(data_config, options.path)
         config = builders.image_folder_config(
             path, image_size=options.image_size, grayscale=options.grayscale
         )

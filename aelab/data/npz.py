@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import ml_collections
 import tensorflow_datasets as tfds
 
 from aelab.core.options import Options, option, options_class
 from aelab.data import builders
 from aelab.data.records import INPUT_KEYS, DatasetInfo, RecordSource, info_from_builder, read_split
-from aelab.data.sources import DATASETS, data_root, source_options, tfds_dir
+from aelab.data.sources import DATASETS, source_options, tfds_dir, user_path
 
 
 @options_class
@@ -38,10 +36,7 @@ class _NpzDataset:
 
     def _builder(self, data_config: ml_collections.ConfigDict) -> tfds.core.DatasetBuilder:
         options = NpzOptions.from_section(data_config, path="data")
-        path = Path(options.path).expanduser()
-        root = data_root(data_config)
-        if not path.is_absolute() and root is not None:
-            path = root / path
+        path = user_path(data_config, options.path)
         config = builders.npz_config(path, input_key=options.input_key)
         return builders.prepare(builders.AelabNpz, tfds_dir=tfds_dir(data_config), config=config)
 

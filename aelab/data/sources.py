@@ -109,6 +109,14 @@ def data_root(data_config: ml_collections.ConfigDict) -> Path | None:
     return Path(root).expanduser() if root else None
 
 
+def user_path(data_config: ml_collections.ConfigDict, path: str) -> Path:
+    """A path a user gave in `config.data` (`~` expanded); a relative one is taken from
+    the data dir (`data_root`) when there is one, else from the working directory."""
+    resolved = Path(path).expanduser()
+    root = data_root(data_config)
+    return root / resolved if not resolved.is_absolute() and root is not None else resolved
+
+
 def tfds_dir(data_config: ml_collections.ConfigDict) -> Path:
     """Where aelab's builders write: `tfds_data_dir`, `$AELAB_TFDS_DIR`, or the default."""
     path = (

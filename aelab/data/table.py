@@ -27,7 +27,7 @@ import numpy as np
 from aelab.core.options import Options, option, options_class
 from aelab.data.errors import DataError
 from aelab.data.records import DatasetInfo, RecordSource
-from aelab.data.sources import DATASETS, data_root
+from aelab.data.sources import DATASETS, user_path
 from aelab.data.split_arrays import SplitArrays
 from aelab.data.split_layout import NPZ_SPLITS
 from aelab.data.table_reader import TABLE_SUFFIXES, RawTable, read_table
@@ -244,10 +244,7 @@ class _TableDataset:
 
     def _split_arrays(self, data_config: ml_collections.ConfigDict) -> SplitArrays:
         options = TableOptions.from_section(data_config, path="data")
-        path = Path(options.path).expanduser()
-        root = data_root(data_config)
-        if not path.is_absolute() and root is not None:
-            path = root / path
+        path = user_path(data_config, options.path)
         path = path.resolve()
         return _cached(path, _stamp(path), options)
 
