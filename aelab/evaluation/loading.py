@@ -84,7 +84,7 @@ def abstract_train_state(config, spec: RunSpec) -> tuple[nnx.GraphDef, TrainStat
 
 def list_checkpoint_steps(workdir: str) -> list[int]:
     """The steps of the finished checkpoints in `workdir`, ascending."""
-    checkpointer = open_run_checkpoints(workdir, read_config(workdir))
+    checkpointer = open_run_checkpoints(workdir, read_config(workdir), read_only=True)
     try:
         return sorted(checkpointer.all_steps())
     finally:
@@ -93,7 +93,7 @@ def list_checkpoint_steps(workdir: str) -> list[int]:
 
 def checkpoint_step(workdir: str, step: int | str = "best") -> int:
     """The checkpoint step that `step` ("best", "latest" or a number) names in `workdir`."""
-    checkpointer = open_run_checkpoints(workdir, read_config(workdir))
+    checkpointer = open_run_checkpoints(workdir, read_config(workdir), read_only=True)
     try:
         return resolve_step(checkpointer, step)
     finally:
@@ -117,7 +117,9 @@ def load_run(workdir: str, step: int | str = "best") -> TrainedRun:
     graphdef, abstract = abstract_train_state(config, spec)
     device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
     target = abstract_with_shardings(abstract, jax.tree.map(lambda _: device, abstract))
-    checkpointer = open_run_checkpoints(workdir, config)
+    # Read-only: a run still training may have a save in progress (a temporary
+    # directory) that a read-write manager would clean up.
+    checkpointer = open_run_checkpoints(workdir, config, read_only=True)
     try:
         chosen = resolve_step(checkpointer, step)
         state = checkpointer.restore_state(chosen, target)

@@ -21,6 +21,7 @@ from aelab.evaluation import (
     train_and_evaluate,
 )
 from aelab.evaluation.context import EvalContext
+from aelab.evaluation.loading import checkpoint_step, list_checkpoint_steps
 from aelab.evaluation.runner import resolve_evals
 from aelab.training.metric_writer import read_metrics
 from tests.conftest import REPO, load_config
@@ -72,6 +73,21 @@ TESTED_ELSEWHERE = {
 
 def test_every_evaluator_is_exercised():
     assert sorted([*FAST_EVALS, *TESTED_ELSEWHERE]) == list_evaluators()
+
+
+def test_reading_a_run_leaves_a_save_in_progress_alone(workdir):
+    # A live run's asynchronous save sits in a temporary directory until it is
+    # finalised; evaluating or exporting the run meanwhile must not clean it up.
+    pending = os.path.join(workdir, "checkpoints", "12.orbax-checkpoint-tmp-1234567")
+    os.makedirs(pending)
+    try:
+        assert list_checkpoint_steps(workdir)[-1] == 8
+        assert checkpoint_step(workdir, "latest") == 8
+        assert load_run(workdir, step="latest").step == 8
+        assert os.path.isdir(pending)
+    finally:
+        if os.path.isdir(pending):
+            os.rmdir(pending)
 
 
 def test_load_run_restores_the_checkpointed_weights(workdir):
