@@ -28,3 +28,21 @@ def get_config(arg: str | None = None):
     # Adam with b1 = 0.5, the paper's discriminator optimizer, at another rate.
     config.optimizer.discriminator = {"learning_rate": 1e-4, "b1": 0.5, "b2": 0.9}
     return config
+
+
+def tiny_adversarial_config():
+    """This config's smoke variant shrunk like the `tiny_config` fixture (one device, a
+    few steps of batch 32, a constant learning rate)."""
+    config = get_config("smoke")
+    config.mesh.num_devices = 1
+    config.model.hidden_dims = (32,)
+    config.model.latent_dim = 4
+    config.data.batch_size = 32
+    config.data.eval_batch_size = 64
+    config.train.num_steps = 8
+    config.train.log_every = 2
+    config.train.eval_every = 4
+    config.train.checkpoint_every = 4
+    config.train.steps_per_call = 2
+    config.optimizer.schedule = "constant"
+    return config

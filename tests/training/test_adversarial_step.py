@@ -21,24 +21,7 @@ from aelab.training.optimizers import (
 )
 from aelab.training.state import AdversarialTrainState, create_train_state_with_discriminator
 from aelab.training.step import fuse_steps, make_adversarial_train_step
-from tests.training import adversarial_config as adversarial_config_file
-
-
-def adversarial_config():
-    """tests/training/adversarial_config.py, shrunk like the `tiny_config` fixture."""
-    config = adversarial_config_file.get_config("smoke")
-    config.mesh.num_devices = 1
-    config.model.hidden_dims = (32,)
-    config.model.latent_dim = 4
-    config.data.batch_size = 32
-    config.data.eval_batch_size = 64
-    config.train.num_steps = 8
-    config.train.log_every = 2
-    config.train.eval_every = 4
-    config.train.checkpoint_every = 4
-    config.train.steps_per_call = 2
-    config.optimizer.schedule = "constant"
-    return config
+from tests.training.adversarial_config import tiny_adversarial_config as adversarial_config
 
 
 def _setup(config, num_devices, sharding_fn=None):
