@@ -14,19 +14,18 @@ import dataclasses
 import os
 
 import jax
-import jax.numpy as jnp
 import ml_collections
 from absl import logging
 from flax import nnx
 
-from aelab.models import build_model
+from aelab.objectives.adversarial import is_adversarial
 from aelab.training.checkpointing import abstract_with_shardings
 from aelab.training.experiment import RunSpec, build_run_spec
-from aelab.training.optimizers import build_optimizer
+from aelab.training.optimizers import build_discriminator_optimizer, build_optimizer
 from aelab.training.run_checkpoints import open_run_checkpoints, resolve_step
 from aelab.training.saved_config import read_config
 from aelab.training.saved_data_info import DATA_INFO_FILE, read_data_info
-from aelab.training.state import TrainState, merge_model, split_model
+from aelab.training.state import TrainState, init_train_state, merge_model
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,21 +61,27 @@ class TrainedRun:
 
 
 def abstract_train_state(config, spec: RunSpec) -> tuple[nnx.GraphDef, TrainState]:
-    """(graphdef, the TrainState's shapes and dtypes) of `config`, without computing it."""
+    """(graphdef, the TrainState's shapes and dtypes) of `config`, without computing it
+    (an `AdversarialTrainState` for an objective that trains a discriminator)."""
     graphdefs = []
-    optimizer = build_optimizer(config.optimizer, int(config.train.num_steps))
+    num_steps = int(config.train.num_steps)
+    optimizer = build_optimizer(config.optimizer, num_steps)
+    d_optimizer = None
+    if is_adversarial(spec.objective):
+        d_optimizer = build_discriminator_optimizer(config.optimizer, num_steps)
 
     def init() -> TrainState:
-        model = build_model(config.model, spec.example_shape, spec.output_shape, rngs=nnx.Rngs(0))
-        graphdef, params, model_state = split_model(model)
-        graphdefs.append(graphdef)
-        return TrainState(
-            step=jnp.zeros((), jnp.int32),
-            params=params,
-            model_state=model_state,
-            opt_state=optimizer.init(params),
-            rng=jax.random.PRNGKey(0),
+        state, (graphdef, _) = init_train_state(
+            config.model,
+            spec.example_shape,
+            spec.output_shape,
+            optimizer,
+            jax.random.PRNGKey(0),
+            objective=spec.objective,
+            discriminator_optimizer=d_optimizer,
         )
+        graphdefs.append(graphdef)
+        return state
 
     abstract = jax.eval_shape(init)
     return graphdefs[0], abstract

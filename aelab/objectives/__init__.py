@@ -18,6 +18,10 @@ declares its options (docs/options.md); registered:
   dip_vae         DIP-VAE I or II: -ELBO + a penalty pulling Cov[mu] (I) or
                   E[Sigma] + Cov[mu] (II) to the identity.
   annealed_vae    beta-VAE with a growing capacity: reconstruction + gamma |KL - C(step)|.
+  factor_vae      FactorVAE: -ELBO + gamma * TC, the TC estimated by a discriminator
+                  trained alongside (`adversarial`: its own optimizer, same step).
+  vqgan           reconstruction + an adaptively weighted PatchGAN loss (VQGAN);
+                  hinge or non-saturating, R1, LeCam, a discriminator start step.
 
 Every objective takes a `likelihood` (`LIKELIHOODS`) and the weight penalties
 `l1_weight`, `l2_weight`. Every module of this package is imported here, so a new

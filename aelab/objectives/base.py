@@ -114,6 +114,14 @@ class Objective(abc.ABC):
         step: jax.Array | int = 0,
     ) -> tuple[jax.Array, Metrics]:
         terms, decoded = self.per_example_terms(model, batch, rngs=rngs, train=train, step=step)
+        return self.reduce_terms(model, batch, terms, decoded)
+
+    def reduce_terms(
+        self, model: nnx.Module, batch: dict, terms: Metrics, decoded: jax.Array
+    ) -> tuple[jax.Array, Metrics]:
+        """(loss, metrics) from per-example `terms` ({name: [batch]}, with "loss") and
+        the decoder output [batch, *output_shape]: batch means weighted by the mask, the
+        reconstruction MSE in data space and the weight penalties on `model`."""
         weights = example_weights(batch)
         targets = targets_of(batch)
         reconstruction = self.likelihood.mean(decoded)

@@ -16,6 +16,9 @@ import ml_collections
 
 from aelab.core.errors import ConfigError
 from aelab.evaluation.periodic import scheduled_evals
+from aelab.objectives import OBJECTIVES
+from aelab.objectives.adversarial import AdversarialObjective
+from aelab.objectives.registry import OBJECTIVE_SELECTOR
 from aelab.training.early_stopping import EarlyStoppingOptions
 from aelab.training.schedules import schedule_name
 from aelab.training.seeds import data_seed
@@ -70,6 +73,13 @@ def unsupported_problems(config: ml_collections.ConfigDict) -> list[str]:
             f"config.train.early_stopping_patience={patience.early_stopping_patience}: "
             "population members train in one step and cannot stop one at a time; set it to "
             "0, or run a normal sweep."
+        )
+    objective = OBJECTIVE_SELECTOR.value(config.objective)
+    if objective in OBJECTIVES and issubclass(OBJECTIVES.get(objective), AdversarialObjective):
+        problems.append(
+            f"config.objective.name={objective!r} trains a discriminator with its own "
+            "optimizer, which the population step does not vmap; run a normal sweep (no "
+            "population_size)."
         )
     init_from = WarmStartOptions.from_section(config.train, path="train").init_from
     if init_from is not None:

@@ -43,6 +43,8 @@ class NonFiniteOptions(Options):
     )
 
 
+# The step metrics whose finiteness the "skip" policy checks (with the new state).
+WATCHED_METRICS = ("loss", "grad_norm", "discriminator_loss", "discriminator_grad_norm")
 SKIPPED = "skipped"  # per-step metric of the "skip" policy: 1.0 when the update was dropped
 
 
@@ -59,8 +61,9 @@ def skip_nonfinite_updates(train_step: Callable) -> Callable:
     """Wraps `train_step(state, batch) -> (state, metrics)` so that a non-finite update
     is dropped.
 
-    The update is kept when the loss, the gradient norm and every floating-point leaf of
-    the new parameters, optimizer state and model state are finite; otherwise the
+    The update is kept when the loss, the gradient norm (and a discriminator's loss and
+    gradient norm) and every floating-point leaf of the new state (parameters, optimizer
+    state, model state, a discriminator's) are finite; otherwise the
     returned state is the old one with `step` advanced by one. Adds the scalar metric
     "skipped" (1.0 for a dropped update, else 0.0). Pure and jittable; composes with
     `fuse_steps`.
@@ -68,10 +71,10 @@ def skip_nonfinite_updates(train_step: Callable) -> Callable:
 
     def guarded_step(state, batch):
         new_state, metrics = train_step(state, batch)
-        ok = jnp.logical_and(
-            _all_finite([metrics["loss"], metrics.get("grad_norm", 0.0)]),
-            _all_finite([new_state.params, new_state.opt_state, new_state.model_state]),
-        )
+        watched = [metrics[name] for name in WATCHED_METRICS if name in metrics]
+        # Every floating-point leaf of the new state: parameters, optimizer and model
+        # state, and a discriminator's (adversarial objectives) when there is one.
+        ok = jnp.logical_and(_all_finite(watched), _all_finite(new_state))
         kept = jax.tree.map(lambda new, old: jnp.where(ok, new, old), new_state, state)
         kept = kept.replace(step=new_state.step)
         return kept, dict(metrics, **{SKIPPED: jnp.where(ok, 0.0, 1.0).astype(jnp.float32)})

@@ -109,11 +109,27 @@ def _rmsprop(options: RmspropOptions, lr) -> optax.GradientTransformation:
     )
 
 
+# An adversarial objective's discriminator has an optimizer of its own, configured
+# like the model's; its selectors get their own `base_config` keywords.
+DISCRIMINATOR_OPTIMIZER_SECTION = Section(
+    "discriminator",
+    doc=(
+        "the discriminator's optimizer, schedule and clipping (read only by objectives "
+        "that train a discriminator, such as factor_vae)"
+    ),
+    shared=(LearningRateOptions, ClippingOptions),
+    selectors=(
+        dataclasses.replace(OPTIMIZER_SELECTOR, choice="discriminator_optimizer"),
+        dataclasses.replace(SCHEDULE_SELECTOR, choice="discriminator_schedule"),
+    ),
+)
+
 OPTIMIZER_SECTION = Section(
     "optimizer",
     doc="the optimizer, its learning-rate schedule and gradient clipping",
     shared=(LearningRateOptions, ClippingOptions),
     selectors=(OPTIMIZER_SELECTOR, SCHEDULE_SELECTOR),
+    subsections={"discriminator": DISCRIMINATOR_OPTIMIZER_SECTION},
 )
 
 
@@ -123,6 +139,7 @@ def build_optimizer(
     *,
     learning_rate=None,
     overrides: Mapping[str, Any] | None = None,
+    path: str = "optimizer",
 ) -> optax.GradientTransformation:
     """The optimizer `config.name` (default "adam") with its schedule and clipping.
 
@@ -134,17 +151,31 @@ def build_optimizer(
         optimizers for a rate of 1 and scales their updates).
       overrides: optimizer option values that replace the parsed ones unchecked (a
         population's traced weight decay).
+      path: where `config` sits, for error messages ("optimizer.discriminator" for a
+        discriminator's optimizer).
     """
     lr = build_schedule(config, num_steps, learning_rate=learning_rate)
     name = OPTIMIZER_SELECTOR.value(config)
-    options = OPTIMIZERS.options(name).from_section(config, path="optimizer")
+    options = OPTIMIZERS.options(name).from_section(config, path=path)
     if overrides:
         options = dataclasses.replace(options, **overrides)
     optimizer = OPTIMIZERS.get(name)(options, lr)
-    clip = ClippingOptions.from_section(config, path="optimizer").grad_clip_norm
+    clip = ClippingOptions.from_section(config, path=path).grad_clip_norm
     if clip:
         optimizer = optax.chain(optax.clip_by_global_norm(clip), optimizer)
     return optimizer
+
+
+def build_discriminator_optimizer(config, num_steps: int) -> optax.GradientTransformation:
+    """The discriminator's optimizer from `config.optimizer.discriminator` (`config` is
+    `config.optimizer`); the defaults (Adam, constant 1e-3) when the section is absent."""
+    section = config.get("discriminator") or {}
+    return build_optimizer(section, num_steps, path="optimizer.discriminator")
+
+
+def build_discriminator_schedule(config, num_steps: int) -> optax.Schedule:
+    """The discriminator's learning rate per step (`config` is `config.optimizer`)."""
+    return build_schedule(config.get("discriminator") or {}, num_steps)
 
 
 def list_optimizers() -> list[str]:

@@ -30,6 +30,7 @@ from aelab.core.options import Options, option, options_class
 from aelab.core.plugins import import_modules
 from aelab.core.schema import AnySection
 from aelab.data.run_splits import has_validation, run_splits
+from aelab.objectives.adversarial import is_adversarial
 from aelab.training.batches import make_train_batches
 from aelab.training.checkpointing import (
     Checkpointer,
@@ -52,7 +53,11 @@ from aelab.training.mesh import (
 from aelab.training.metric_window import MetricWindow
 from aelab.training.nonfinite import NonFiniteGuard, NonFiniteOptions, skip_nonfinite_updates
 from aelab.training.objective_evaluation import average_over_split, evaluation_batches
-from aelab.training.optimizers import build_optimizer
+from aelab.training.optimizers import (
+    build_discriminator_optimizer,
+    build_discriminator_schedule,
+    build_optimizer,
+)
 from aelab.training.preemption import PreemptionWatcher
 from aelab.training.run_info import update_run_info, write_start_info
 from aelab.training.saved_config import reconcile_saved_config
@@ -60,8 +65,14 @@ from aelab.training.saved_data_info import write_data_info
 from aelab.training.schedules import build_schedule
 from aelab.training.seeds import SeedOptions, data_seed
 from aelab.training.snapshots import ImageSnapshots
-from aelab.training.state import create_train_state, parameter_count
-from aelab.training.step import PrecisionOptions, fuse_steps, make_eval_step, make_train_step
+from aelab.training.state import create_train_state_with_discriminator, parameter_count
+from aelab.training.step import (
+    PrecisionOptions,
+    fuse_steps,
+    make_adversarial_train_step,
+    make_eval_step,
+    make_train_step,
+)
 from aelab.training.validation import check_config, raise_problems
 from aelab.training.warm_start import WarmStartOptions, init_source_problem, warm_start
 from aelab.training.workdir_lock import WorkdirLock
@@ -131,23 +142,46 @@ class SingleRun:
         self.splits = run_splits(config.data)
 
         optimizer = build_optimizer(config.optimizer, loop.num_steps)
-        self.graphdef, self._state, self.shardings = create_train_state(
-            config.model,
-            spec.example_shape,
-            spec.output_shape,
-            optimizer,
-            seed=self.seed,
-            mesh=mesh,
-            state_sharding_fn=state_sharding_fn(config.mesh),
+        schedule = build_schedule(config.optimizer, loop.num_steps)
+        adversarial = is_adversarial(spec.objective)
+        # An adversarial objective's discriminator has its own optimizer.
+        d_optimizer = (
+            build_discriminator_optimizer(config.optimizer, loop.num_steps) if adversarial else None
+        )
+        self.graphdef, self.discriminator_graphdef, self._state, self.shardings = (
+            create_train_state_with_discriminator(
+                config.model,
+                spec.example_shape,
+                spec.output_shape,
+                optimizer,
+                seed=self.seed,
+                mesh=mesh,
+                state_sharding_fn=state_sharding_fn(config.mesh),
+                objective=spec.objective,
+                discriminator_optimizer=d_optimizer,
+            )
         )
         self.num_params = parameter_count(self._state.params)
-        one_step = make_train_step(
-            self.graphdef,
-            spec.objective,
-            optimizer,
-            build_schedule(config.optimizer, loop.num_steps),
-            compute_dtype=PrecisionOptions.from_section(config.train, path="train").compute_dtype,
-        )
+        if adversarial:
+            one_step = make_adversarial_train_step(
+                self.graphdef,
+                self.discriminator_graphdef,
+                spec.objective,
+                optimizer,
+                d_optimizer,
+                schedule,
+                build_discriminator_schedule(config.optimizer, loop.num_steps),
+            )
+        else:
+            one_step = make_train_step(
+                self.graphdef,
+                spec.objective,
+                optimizer,
+                schedule,
+                compute_dtype=PrecisionOptions.from_section(
+                    config.train, path="train"
+                ).compute_dtype,
+            )
         if NonFiniteOptions.from_section(config.train, path="train").nonfinite == "skip":
             one_step = skip_nonfinite_updates(one_step)
         self._train_step = jax.jit(
@@ -157,7 +191,7 @@ class SingleRun:
             donate_argnums=0,
         )
         self._eval_step = jax.jit(
-            make_eval_step(self.graphdef, spec.objective),
+            make_eval_step(self.graphdef, spec.objective, self.discriminator_graphdef),
             in_shardings=(self.shardings, batch_sharding(mesh), replicated(mesh)),
             out_shardings=replicated(mesh),
         )

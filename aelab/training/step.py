@@ -11,8 +11,9 @@ from flax import nnx
 
 from aelab.core.options import Options, option, options_class
 from aelab.objectives import Objective
+from aelab.objectives.adversarial import AdversarialObjective
 from aelab.objectives.base import targets_of
-from aelab.training.state import TrainState, merge_model
+from aelab.training.state import AdversarialTrainState, TrainState, merge_model
 
 Metrics = dict[str, jax.Array]
 
@@ -101,6 +102,104 @@ def make_train_step(
     return train_step
 
 
+def make_adversarial_train_step(
+    graphdef: nnx.GraphDef,
+    discriminator_graphdef: nnx.GraphDef,
+    objective: AdversarialObjective,
+    optimizer: optax.GradientTransformation,
+    discriminator_optimizer: optax.GradientTransformation,
+    learning_rate_fn: optax.Schedule | None = None,
+    discriminator_learning_rate_fn: optax.Schedule | None = None,
+) -> Callable[[AdversarialTrainState, dict], tuple[AdversarialTrainState, Metrics]]:
+    """One update of the model and one of its discriminator, from the same batch:
+    (state, batch) -> (new state, metrics).
+
+    The model's loss is scored with the discriminator's current parameters (the model's
+    gradient flows through the discriminator, whose parameters stay fixed there). The
+    discriminator's loss reads what the model's forward pass produced for it (latent
+    samples, reconstructions) with the gradient stopped, so each network moves only on
+    its own loss; both updates start from the same state (simultaneous updates). Before
+    `objective.discriminator_active(step)` holds, the discriminator's parameters and
+    optimizer state are kept as they are.
+
+    Randomness: the model's is `fold_in(state.rng, state.step)` as in
+    `make_train_step`; the discriminator's is that key folded with 1. Metrics: the
+    model's (as `make_train_step`'s), plus "discriminator_loss",
+    "discriminator_<name>" for each of its other metrics, "discriminator_grad_norm"
+    and "discriminator_learning_rate".
+    """
+
+    def train_step(
+        state: AdversarialTrainState, batch: dict
+    ) -> tuple[AdversarialTrainState, Metrics]:
+        key = jax.random.fold_in(state.rng, state.step)
+        discriminator_key = jax.random.fold_in(key, 1)
+
+        def discriminator_of(params):
+            return merge_model(discriminator_graphdef, params, state.discriminator_state)
+
+        def loss_fn(params):
+            model = merge_model(graphdef, params, state.model_state)
+            loss, metrics, seen = objective.generator_loss(
+                model,
+                discriminator_of(state.discriminator_params),
+                batch,
+                rngs=nnx.Rngs(key),
+                train=True,
+                step=state.step,
+            )
+            model_state = nnx.to_pure_dict(nnx.state(model, nnx.Not(nnx.Param)))
+            return loss, (metrics, model_state, seen)
+
+        grads, (metrics, model_state, seen) = jax.grad(loss_fn, has_aux=True)(state.params)
+        seen = jax.lax.stop_gradient(seen)
+
+        def discriminator_loss_fn(params):
+            discriminator = discriminator_of(params)
+            loss, d_metrics = objective.discriminator_loss(
+                discriminator, seen, batch, rngs=nnx.Rngs(discriminator_key), step=state.step
+            )
+            d_state = nnx.to_pure_dict(nnx.state(discriminator, nnx.Not(nnx.Param)))
+            return loss, (d_metrics, d_state)
+
+        d_grads, (d_metrics, d_state) = jax.grad(discriminator_loss_fn, has_aux=True)(
+            state.discriminator_params
+        )
+        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+        d_updates, d_opt_state = discriminator_optimizer.update(
+            d_grads, state.discriminator_opt_state, state.discriminator_params
+        )
+        d_params = optax.apply_updates(state.discriminator_params, d_updates)
+        active = objective.discriminator_active(state.step)
+        (d_params, d_opt_state, d_state) = jax.tree.map(
+            lambda new, old: jnp.where(active, new, old),
+            (d_params, d_opt_state, d_state),
+            (state.discriminator_params, state.discriminator_opt_state, state.discriminator_state),
+        )
+        metrics = dict(metrics, grad_norm=optax.tree.norm(grads))
+        metrics.update({f"discriminator_{name}": value for name, value in d_metrics.items()})
+        metrics["discriminator_grad_norm"] = optax.tree.norm(d_grads)
+        if learning_rate_fn is not None:
+            metrics["learning_rate"] = jnp.asarray(learning_rate_fn(state.step), jnp.float32)
+        if discriminator_learning_rate_fn is not None:
+            metrics["discriminator_learning_rate"] = jnp.asarray(
+                discriminator_learning_rate_fn(state.step), jnp.float32
+            )
+        new_state = state.replace(
+            step=state.step + 1,
+            params=params,
+            model_state=model_state,
+            opt_state=opt_state,
+            discriminator_params=d_params,
+            discriminator_state=d_state,
+            discriminator_opt_state=d_opt_state,
+        )
+        return new_state, metrics
+
+    return train_step
+
+
 def fuse_steps(
     train_step: Callable[[TrainState, dict], tuple[TrainState, Metrics]],
 ) -> Callable[[TrainState, dict], tuple[TrainState, Metrics]]:
@@ -122,18 +221,30 @@ def fuse_steps(
 
 
 def make_eval_step(
-    graphdef: nnx.GraphDef, objective: Objective
+    graphdef: nnx.GraphDef,
+    objective: Objective,
+    discriminator_graphdef: nnx.GraphDef | None = None,
 ) -> Callable[[TrainState, dict, jax.Array], tuple[Metrics, jax.Array]]:
     """(state, batch, key) -> (metric sums over real examples, number of real examples).
 
     Evaluation runs the model in eval mode (no dropout, running batch statistics). The
     objective's metrics are batch means over real examples; multiplying by the count
-    lets the caller average exactly over a split whose last batch is padded.
+    lets the caller average exactly over a split whose last batch is padded. With a
+    `discriminator_graphdef` (an adversarial objective's state), the model's loss
+    includes the discriminator's terms, as in training.
     """
 
     def eval_step(state: TrainState, batch: dict, key: jax.Array) -> tuple[Metrics, jax.Array]:
         model = merge_model(graphdef, state.params, state.model_state)
-        _, metrics = objective(model, batch, rngs=nnx.Rngs(key), train=False, step=state.step)
+        if discriminator_graphdef is None:
+            _, metrics = objective(model, batch, rngs=nnx.Rngs(key), train=False, step=state.step)
+        else:
+            discriminator = merge_model(
+                discriminator_graphdef, state.discriminator_params, state.discriminator_state
+            )
+            _, metrics, _ = objective.generator_loss(
+                model, discriminator, batch, rngs=nnx.Rngs(key), train=False, step=state.step
+            )
         count = jnp.sum(batch["mask"])
         return {name: value * count for name, value in metrics.items()}, count
 

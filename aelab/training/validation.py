@@ -35,6 +35,7 @@ from aelab.data.pipeline import PipelineOptions
 from aelab.data.run_splits import has_validation
 from aelab.models import build_model, tiny_setup
 from aelab.objectives import build_objective
+from aelab.objectives.adversarial import is_adversarial
 from aelab.training.batches import BatchSourceOptions
 from aelab.training.checkpointing import CheckpointOptions
 from aelab.training.config_schema import TRAINING_SCHEMA
@@ -42,8 +43,14 @@ from aelab.training.early_stopping import EarlyStoppingOptions
 from aelab.training.experiment import RunSpec, build_run_spec
 from aelab.training.loop import LoopOptions
 from aelab.training.mesh import MeshOptions
-from aelab.training.optimizers import OPTIMIZER_SELECTOR, build_optimizer
+from aelab.training.optimizers import (
+    OPTIMIZER_SELECTOR,
+    build_discriminator_optimizer,
+    build_optimizer,
+)
 from aelab.training.schedules import build_schedule, schedule_name
+from aelab.training.state import init_train_state
+from aelab.training.step import PrecisionOptions, make_adversarial_train_step
 
 
 def _first_line(error: BaseException) -> str:
@@ -214,7 +221,51 @@ def check_config(
     params = _check_model_and_objective(config, spec, report)
     if params is not None:
         _check_optimizer(config, params, report)
+    if params is not None and is_adversarial(spec.objective):
+        _check_discriminator(config, spec, report)
     return report
+
+
+def _check_discriminator(config, spec: RunSpec, report: Report) -> None:
+    """An adversarial objective: full precision, and its discriminator, optimizer and
+    both losses trace on a batch of two."""
+    name = config.objective.name
+    dtype = PrecisionOptions.from_section(config.train, path="train").compute_dtype
+    if dtype != "float32":
+        report.problems.append(
+            f"config.train.compute_dtype={dtype!r} is not valid with objective {name!r}, "
+            "which trains a discriminator: the two-optimizer step runs in float32; set "
+            "config.train.compute_dtype='float32'."
+        )
+        return
+    num_steps = LoopOptions.from_section(config.train, path="train").num_steps
+    batch = {"inputs": jnp.zeros((2, *spec.example_shape), jnp.float32)}
+
+    def step():
+        optimizer = build_optimizer(config.optimizer, num_steps)
+        d_optimizer = build_discriminator_optimizer(config.optimizer, num_steps)
+        state, (graphdef, d_graphdef) = init_train_state(
+            config.model,
+            spec.example_shape,
+            spec.output_shape,
+            optimizer,
+            jax.random.PRNGKey(0),
+            objective=spec.objective,
+            discriminator_optimizer=d_optimizer,
+        )
+        train_step = make_adversarial_train_step(
+            graphdef, d_graphdef, spec.objective, optimizer, d_optimizer
+        )
+        return train_step(state, batch)[1]
+
+    try:
+        jax.eval_shape(step)
+    except Exception as e:
+        report.problems.append(
+            f"config.objective.name={name!r}: its discriminator and two-optimizer step "
+            f"(config.optimizer.discriminator) fail on config.model.name="
+            f"{config.model.name!r}: {_first_line(e)}."
+        )
 
 
 def raise_problems(report: Report, extra_problems: Sequence[str] = ()) -> None:

@@ -39,8 +39,11 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 TMP_MARKER = ".orbax-checkpoint-tmp"
 NUM_STEPS = 48
 CHECKPOINT_EVERY = 3
+CONFIG = "configs/quickstart.py"
+# A two-optimizer (adversarial) variant of the same tiny run: a FactorVAE whose
+# discriminator has its own optimizer state in the checkpoints.
+ADVERSARIAL_CONFIG = "tests/training/adversarial_config.py"
 FLAGS = (
-    "--config=configs/quickstart.py",
     "--config.mesh.num_devices=1",
     "--config.model.hidden_dims=(16,)",
     "--config.model.latent_dim=4",
@@ -70,16 +73,23 @@ def _env(compilation_cache: str) -> dict[str, str]:
 
 
 class TrainProcess:
-    """One `experiments/train.py` process on the harness config, logging to a file;
-    `compilation_cache` is a directory shared by the harness's processes."""
+    """One `experiments/train.py` process on the harness config (`config`, a file,
+    with `FLAGS`), logging to a file; `compilation_cache` is a directory shared by the
+    harness's processes."""
 
-    def __init__(self, workdir: str, log_path: str, compilation_cache: str):
+    def __init__(self, workdir: str, log_path: str, compilation_cache: str, config: str = CONFIG):
         self.workdir = workdir
         self.log_path = log_path
         self.log = open(log_path, "w")  # Closed in wait().
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, "experiments/train.py", f"--workdir={workdir}", *FLAGS],
+            [
+                sys.executable,
+                "experiments/train.py",
+                f"--workdir={workdir}",
+                f"--config={config}",
+                *FLAGS,
+            ],
             cwd=REPO,
             env=_env(compilation_cache),
             stdout=self.log,
@@ -129,9 +139,11 @@ def last_logged_step(workdir: str) -> int:
     return 0
 
 
-def run_uninterrupted(workdir: str, log_path: str, compilation_cache: str) -> float:
+def run_uninterrupted(
+    workdir: str, log_path: str, compilation_cache: str, config: str = CONFIG
+) -> float:
     """Runs the harness config to the end; returns its wall time in seconds."""
-    process = TrainProcess(workdir, log_path, compilation_cache)
+    process = TrainProcess(workdir, log_path, compilation_cache, config)
     code = process.wait()
     assert code == 0, process.output()[-3000:]
     return time.perf_counter() - process.started
@@ -157,6 +169,7 @@ class KillCampaign:
     num_kills: int
     kills_per_run: int
     seed: int = 0
+    config: str = CONFIG
     kills: list[Kill] = dataclasses.field(default_factory=list)
     runs: int = 0
     processes: int = 0
@@ -169,7 +182,7 @@ class KillCampaign:
             while True:
                 self.processes += 1
                 log = os.path.join(self.root, f"run{self.runs}-attempt{self.processes}.log")
-                process = TrainProcess(workdir, log, self.compilation_cache)
+                process = TrainProcess(workdir, log, self.compilation_cache, self.config)
                 if killed_here < self.kills_per_run and len(self.kills) < self.num_kills:
                     strategy = STRATEGIES[len(self.kills) % len(STRATEGIES)]
                     try:

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from tests.training.fault_injection import (
+    ADVERSARIAL_CONFIG,
     CHECKPOINT_EVERY,
     TMP_MARKER,
     KillCampaign,
@@ -47,7 +48,7 @@ def _check_against(reference_workdir):
     return check
 
 
-def _campaign(tmp_path, reference, cache, num_kills, kills_per_run, record_property):
+def _campaign(tmp_path, reference, cache, num_kills, kills_per_run, record_property, config=None):
     reference_workdir, seconds = reference
     campaign = KillCampaign(
         root=str(tmp_path),
@@ -56,6 +57,7 @@ def _campaign(tmp_path, reference, cache, num_kills, kills_per_run, record_prope
         num_kills=num_kills,
         kills_per_run=kills_per_run,
         seed=int(os.environ.get("AELAB_FAULT_SEED", 0)),
+        **({"config": config} if config else {}),
     )
     started = time.perf_counter()
     campaign.run(_check_against(reference_workdir))
@@ -119,3 +121,26 @@ def test_sigint_stops_cleanly_and_the_rerun_ends_bit_identical(
     assert rerun.wait() == 0, rerun.output()[-3000:]
     assert "Resuming from the checkpoint at step" in rerun.output()
     assert_same_run(reference[0], workdir)
+
+
+@pytest.mark.slow
+def test_two_optimizer_run_killed_three_times_resumes_bit_identical(
+    tmp_path, compilation_cache, record_property
+):
+    """The same campaign on a FactorVAE: the discriminator's parameters and optimizer
+    state, checkpointed with the model's, end bit-identical too."""
+    workdir = str(tmp_path / "reference")
+    seconds = run_uninterrupted(
+        workdir, str(tmp_path / "reference.log"), compilation_cache, ADVERSARIAL_CONFIG
+    )
+    with open(os.path.join(workdir, "metrics.jsonl")) as f:
+        assert "train/discriminator_loss" in f.read()
+    _campaign(
+        tmp_path,
+        (workdir, seconds),
+        compilation_cache,
+        3,
+        3,
+        record_property,
+        config=ADVERSARIAL_CONFIG,
+    )

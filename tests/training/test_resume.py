@@ -8,7 +8,10 @@ import orbax.checkpoint as ocp
 import pytest
 
 from aelab.evaluation import train_and_evaluate
+from aelab.evaluation.loading import load_run
 from aelab.training.metric_writer import read_metrics
+from tests.training.adversarial_config import tiny_adversarial_config
+from tests.training.run_outputs import assert_same_run, final_state
 
 DETERMINISTIC_PREFIXES = ("train/", "eval/")
 TIMING_METRICS = ("train/steps_per_sec",)
@@ -56,6 +59,29 @@ def test_interrupted_run_matches_uninterrupted(tmp_path, tiny_config, steps_per_
     # The first attempt also logged its partial window at its last step, 6.
     assert [r["step"] for r in _logged(interrupted, 0) if "train/loss" in r] == [4, 6, 8, 12]
     assert [r["step"] for r in _logged(full, 0) if "train/loss" in r] == [4, 8, 12]
+
+
+@pytest.mark.slow  # three runs of the two-optimizer step
+def test_interrupted_adversarial_run_matches_uninterrupted(tmp_path):
+    """A model and its discriminator (two optimizers) resume bit-identically: both
+    networks' parameters and optimizer states, and every logged metric of both losses."""
+    config = tiny_adversarial_config()
+    config.train.num_steps = 12
+    config.train.checkpoint_every = 6
+    config.train.log_every = 4
+    config.train.eval_every = 6
+    full, interrupted = str(tmp_path / "full"), str(tmp_path / "interrupted")
+    train_and_evaluate(config, full)
+    half = config.copy_and_resolve_references()
+    half.train.num_steps = 6
+    train_and_evaluate(half, interrupted)
+    train_and_evaluate(config, interrupted)
+    assert_same_run(full, interrupted, after_step=6)  # the first attempt logged step 6 too
+    _, state = final_state(interrupted)
+    assert {"discriminator_params", "discriminator_opt_state"} <= set(state)
+    assert "train/discriminator_loss" in _logged(interrupted, 6)[0]
+    # Evaluation reloads the run: its abstract state has the discriminator too.
+    assert load_run(interrupted, "latest").step == 12
 
 
 @pytest.mark.slow
