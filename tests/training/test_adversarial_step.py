@@ -78,7 +78,10 @@ def _run(config, num_devices, sharding_fn=None, num_calls=2):
     return state, metrics
 
 
-@pytest.mark.parametrize("sharding", ["replicated", pytest.param("fsdp", marks=pytest.mark.slow)])
+# Both layouts in the slow tier (about 10 s each): the README tier keeps the
+# one-device checks of the step below; CI runs these too.
+@pytest.mark.slow
+@pytest.mark.parametrize("sharding", ["replicated", "fsdp"])
 def test_sharded_two_optimizer_step_matches_single_device(sharding):
     assert jax.device_count() == 8, "conftest sets 8 fake CPU devices"
     config = adversarial_config()
