@@ -62,7 +62,11 @@ PAPERS = {
 }
 MODELS = {
     "dense_ae": ModelFacts("dense", PAPERS["ae"], "test_variants.py (sparse, contractive)"),
-    "dense_vae": ModelFacts("dense", PAPERS["vae"], "test_math.py, test_variants.py (IWAE)"),
+    "dense_vae": ModelFacts(
+        "dense",
+        PAPERS["vae"],
+        "test_math.py, test_variants.py (IWAE), test_priors_and_flows.py (MoG, VampPrior, IAF)",
+    ),
     "dense_2layer_vae": ModelFacts(
         "dense", PAPERS["2layer"], "test_variants.py::test_two_layer_kl_terms_match_its_log_weights"
     ),

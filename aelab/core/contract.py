@@ -23,8 +23,12 @@ A latent-variable model (`LatentVariableModel`: the VAEs) also provides:
   the (first-layer) code, ``[batch, latent]`` or ``[num_samples, batch, latent]``.
 - ``sample_prior(rngs, num_samples) -> [num_samples, latent]``: codes from the prior.
 - ``kl_terms(output) -> [batch, groups]``: KL(q || p) per group of latent units (the
-  analytic per-dimension KL of a Gaussian VAE; one Monte-Carlo estimate per layer for
-  hierarchical ones). Their sum is the KL term of the ELBO; free bits act per group.
+  analytic per-dimension KL of a Gaussian VAE with the N(0, I) prior; one Monte-Carlo
+  estimate per layer for hierarchical ones, or of the whole code with a learned prior or
+  a flow posterior). Their sum is the KL term of the ELBO; free bits act per group.
+  One-latent VAEs (`GaussianVAE`) also declare ``analytic_kl``: whether that KL is the
+  closed form (the objectives built on the Gaussian posterior and the N(0, I) prior,
+  beta-TC-VAE and DIP-VAE, require it).
 - ``log_importance_weights(x, likelihood, *, rngs, num_samples, train=False)``:
   ``log p(x, z) - log q(z | x)`` for ``num_samples`` joint posterior samples,
   ``[num_samples, batch]``: what the IWAE bound and the importance-sampled NLL need.

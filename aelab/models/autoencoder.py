@@ -16,6 +16,8 @@ from aelab.core.distributions import (
     gaussian_log_density,
     standard_normal_log_density,
 )
+from aelab.models.iaf import InverseAutoregressiveFlow
+from aelab.models.priors import StandardNormalPrior
 
 
 class Autoencoder(nnx.Module):
@@ -68,45 +70,103 @@ class Autoencoder(nnx.Module):
 
 
 class GaussianVAE(Autoencoder):
-    """A VAE with a diagonal Gaussian posterior q(z|x) = N(mean, exp(log_var)) and the
-    prior N(0, I).
+    """A VAE with one latent: a diagonal Gaussian posterior q(z|x) = N(mean, exp(log_var)),
+    optionally followed by inverse autoregressive flow steps (`aelab.models.iaf`), and a
+    prior from `aelab.models.priors` (N(0, I) unless given).
 
-    The encoder maps [batch, *input_shape] -> [batch, 2 * latent_dim] (mean, log-variance).
+    The encoder maps [batch, *input_shape] -> [batch, 2 * latent_dim + context] (mean,
+    log-variance and, with a flow, its context h of `flow.context_dim` features).
+
+    With the N(0, I) prior and no flow (`analytic_kl`), `kl_terms` is the closed-form KL
+    per latent dimension. Otherwise it is the single-sample Monte-Carlo estimate
+    log q(z|x) - log p(z) at the posterior sample that was decoded (one group), as in
+    Tomczak & Welling (2018) and Kingma et al. (2016); `__call__` stores both log-densities
+    in `encoding.extras` ("log_q_z", "log_p_z"). With a flow, `encoding.mean` and
+    `log_var` are those of the Gaussian the flow starts from.
     """
 
     num_stochastic_layers = 1
+
+    def __init__(
+        self,
+        encoder: nnx.Module,
+        decoder: nnx.Module,
+        latent_dim: int,
+        *,
+        prior=None,
+        flow: InverseAutoregressiveFlow | None = None,
+    ):
+        super().__init__(encoder, decoder, latent_dim)
+        self.prior = StandardNormalPrior(latent_dim) if prior is None else prior
+        self.flow = flow
+
+    @property
+    def analytic_kl(self) -> bool:
+        """Whether `kl_terms` is the closed-form KL(q(z|x) || N(0, I)) per dimension: one
+        Gaussian latent, the standard prior and no flow."""
+        return (
+            self.num_stochastic_layers == 1 and self.prior.name == "standard" and self.flow is None
+        )
 
     def encode(
         self, x: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None
     ) -> Encoding:
         """The posterior q(z|x): x [batch, *input_shape] -> Encoding(mean, log_var).
 
-        Both `mean` and `log_var` are [batch, latent_dim].
+        Both `mean` and `log_var` are [batch, latent_dim]; with a flow, `extras["context"]`
+        is its context h [batch, flow.context_dim].
         """
-        mean, log_var = jnp.split(self.encoder(x, train=train, rngs=rngs), 2, axis=-1)
-        return Encoding(mean=mean, log_var=log_var)
+        params = self.encoder(x, train=train, rngs=rngs)
+        if self.flow is None:
+            mean, log_var = jnp.split(params, 2, axis=-1)
+            return Encoding(mean=mean, log_var=log_var)
+        d = self.latent_dim
+        mean, log_var, context = params[..., :d], params[..., d : 2 * d], params[..., 2 * d :]
+        return Encoding(mean=mean, log_var=log_var, extras={"context": context})
 
-    @staticmethod
+    def _flow_sample(self, encoding: Encoding, eps: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """(z_T, log q(z_T|x)) from the noise eps [..., batch, latent] through the flow."""
+        z0 = encoding.mean + jnp.exp(0.5 * encoding.log_var) * eps
+        z, log_det = self.flow(z0, encoding.extras["context"])
+        log_q = standard_normal_log_density(eps) - 0.5 * encoding.log_var.sum(axis=-1) - log_det
+        return z, log_q
+
     def sample_posterior(
-        encoding: Encoding, rngs: nnx.Rngs, num_samples: int | None = None
+        self, encoding: Encoding, rngs: nnx.Rngs, num_samples: int | None = None
     ) -> jax.Array:
-        """Reparameterised samples z = mean + exp(log_var / 2) * eps.
+        """Reparameterised samples z = mean + exp(log_var / 2) * eps (then the flow, if any).
 
         Returns [batch, latent_dim], or [num_samples, batch, latent_dim] when
         `num_samples` is given.
         """
         shape = encoding.mean.shape if num_samples is None else (num_samples, *encoding.mean.shape)
         eps = jax.random.normal(rngs.sample(), shape, encoding.mean.dtype)
+        if self.flow is not None:
+            return self._flow_sample(encoding, eps)[0]
         return encoding.mean + jnp.exp(0.5 * encoding.log_var) * eps
 
-    def sample_prior(self, rngs: nnx.Rngs, num_samples: int) -> jax.Array:
-        """Codes drawn from the prior N(0, I): [num_samples, latent_dim]."""
-        return jax.random.normal(rngs.sample(), (num_samples, self.latent_dim))
+    def _prior_encode(self, u: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """Gaussian posterior parameters of inputs u [n, *input_shape] (for the VampPrior):
+        (mean, log_var), each [n, latent_dim]; evaluation mode, so deterministic."""
+        params = self.encoder(u, train=False, rngs=None)
+        d = self.latent_dim
+        return params[..., :d], params[..., d : 2 * d]
 
-    @staticmethod
-    def kl_terms(output: ModelOutput) -> jax.Array:
-        """The analytic KL(q(z|x) || N(0, I)) of each latent dimension: [batch, latent]."""
-        return gaussian_kl_per_dimension(output.encoding.mean, output.encoding.log_var)
+    def prior_log_prob(self, z: jax.Array) -> jax.Array:
+        """log p(z) of codes z [..., latent_dim]: [...]."""
+        return self.prior.log_prob(z, self._prior_encode)
+
+    def sample_prior(self, rngs: nnx.Rngs, num_samples: int) -> jax.Array:
+        """Codes drawn from the prior: [num_samples, latent_dim]."""
+        return self.prior.sample(rngs, num_samples, self._prior_encode)
+
+    def kl_terms(self, output: ModelOutput) -> jax.Array:
+        """KL(q(z|x) || p(z)): analytic per latent dimension [batch, latent] with
+        `analytic_kl`, else log q(z|x) - log p(z) at `output.code` [batch, 1]."""
+        if self.analytic_kl:
+            return gaussian_kl_per_dimension(output.encoding.mean, output.encoding.log_var)
+        extras = output.encoding.extras
+        return (extras["log_q_z"] - extras["log_p_z"])[:, None]
 
     def log_importance_weights(
         self,
@@ -127,28 +187,56 @@ class GaussianVAE(Autoencoder):
           [num_samples, batch] log weights.
         """
         encoding = self.encode(x, train=train, rngs=rngs)
-        z = self.sample_posterior(encoding, rngs, num_samples)  # [k, batch, latent]
+        if self.flow is None:
+            z = self.sample_posterior(encoding, rngs, num_samples)  # [k, batch, latent]
+        else:
+            eps = jax.random.normal(
+                rngs.sample(), (num_samples, *encoding.mean.shape), encoding.mean.dtype
+            )
+            z, log_qz = self._flow_sample(encoding, eps)
         k, batch = z.shape[:2]
         decoded = self.decode(z.reshape(k * batch, *z.shape[2:]), train=train, rngs=rngs)
         targets = jnp.broadcast_to(x, (k, *x.shape)).reshape(k * batch, *x.shape[1:])
         log_px_z = likelihood.log_prob(decoded, targets).reshape(k, batch)
         flat_z = z.reshape(k, batch, -1)
-        log_pz = standard_normal_log_density(flat_z)
-        log_qz = gaussian_log_density(
-            flat_z,
-            encoding.mean.reshape(batch, -1),
-            encoding.log_var.reshape(batch, -1),
-        )
+        log_pz = self.prior_log_prob(flat_z)
+        if self.flow is None:
+            log_qz = gaussian_log_density(
+                flat_z,
+                encoding.mean.reshape(batch, -1),
+                encoding.log_var.reshape(batch, -1),
+            )
         return log_px_z + log_pz - log_qz
 
     def __call__(
         self, x: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None
     ) -> ModelOutput:
-        """Decodes a posterior sample when `rngs` is given, the posterior mean otherwise."""
+        """Decodes a posterior sample when `rngs` is given, the posterior mean otherwise
+        (with a flow: the flow of the Gaussian's mean, eps = 0)."""
         encoding = self.encode(x, train=train, rngs=rngs)
-        code = encoding.mean if rngs is None else self.sample_posterior(encoding, rngs)
+        if self.analytic_kl:
+            code = encoding.mean if rngs is None else self.sample_posterior(encoding, rngs)
+        else:
+            code, log_q = self._sample_with_log_density(encoding, rngs)
+            extras = {**encoding.extras, "log_q_z": log_q, "log_p_z": self.prior_log_prob(code)}
+            encoding = encoding.replace(extras=extras)
         return ModelOutput(
             encoding=encoding,
             code=code,
             decoded=self.reconstruct(code, x, train=train, rngs=rngs),
         )
+
+    def _sample_with_log_density(
+        self, encoding: Encoding, rngs: nnx.Rngs | None
+    ) -> tuple[jax.Array, jax.Array]:
+        """(z [batch, latent], log q(z|x) [batch]): a posterior sample, or eps = 0 without
+        rngs."""
+        mean = encoding.mean
+        if rngs is None:
+            eps = jnp.zeros_like(mean)
+        else:
+            eps = jax.random.normal(rngs.sample(), mean.shape, mean.dtype)
+        if self.flow is not None:
+            return self._flow_sample(encoding, eps)
+        z = mean + jnp.exp(0.5 * encoding.log_var) * eps
+        return z, gaussian_log_density(z, mean, encoding.log_var)

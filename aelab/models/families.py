@@ -1,7 +1,8 @@
 """Registers each encoder/decoder family as a plain autoencoder, a VAE and a VQ-VAE.
 
 A family contributes `<family>_ae` and `<family>_vae` (the same encoder and decoder,
-wrapped by `Autoencoder` or `GaussianVAE`) and, for those listed with the "vqvae"
+wrapped by `Autoencoder` or `GaussianVAE`; the VAE's options add its prior and
+posterior, `aelab.models.variational`) and, for those listed with the "vqvae"
 variant, `<family>_vqvae` (`VQAutoencoder`: the same pair around a vector quantiser,
 whose options join the family's).
 """
@@ -16,6 +17,12 @@ from aelab.core.options import Options, options_class
 from aelab.models import attention, conv, dense, recurrent, resnet
 from aelab.models.autoencoder import Autoencoder, GaussianVAE
 from aelab.models.registry import register_model
+from aelab.models.variational import (
+    VariationalOptions,
+    build_posterior_flow,
+    build_prior,
+    context_features,
+)
 from aelab.models.vq import QuantizerOptions, VQAutoencoder, build_quantizer
 
 VARIANTS = ("ae", "vae", "vqvae")
@@ -122,6 +129,18 @@ def with_quantizer(options: type[Options]) -> type[Options]:
     return options_class(type(name, (options, QuantizerOptions), namespace))
 
 
+def with_variational(options: type[Options]) -> type[Options]:
+    """A family's options class joined with `VariationalOptions` (for `<family>_vae`)."""
+    name = options.__name__.removesuffix("Options") + "VariationalOptions"
+
+    def check(self):
+        yield from options.check(self)
+        yield from VariationalOptions.check(self)
+
+    namespace = {"__doc__": f"{options.__doc__} With a prior and a posterior.", "check": check}
+    return options_class(type(name, (options, VariationalOptions), namespace))
+
+
 def _register_family(name: str, family: Family) -> None:
     def make_pair(options, input_shape, output_shape, rngs, encoder_features):
         extra = {"input_shape": input_shape} if family.decoder_reads_inputs else {}
@@ -136,8 +155,11 @@ def _register_family(name: str, family: Family) -> None:
         return Autoencoder(*pair, options.latent_dim)
 
     def build_vae(options, input_shape, output_shape, rngs):
-        pair = make_pair(options, input_shape, output_shape, rngs, 2 * options.latent_dim)
-        return GaussianVAE(*pair, options.latent_dim)
+        features = 2 * options.latent_dim + context_features(options)
+        pair = make_pair(options, input_shape, output_shape, rngs, features)
+        prior = build_prior(options, input_shape, rngs)
+        flow = build_posterior_flow(options, rngs)
+        return GaussianVAE(*pair, options.latent_dim, prior=prior, flow=flow)
 
     def build_vqvae(options, input_shape, output_shape, rngs):
         pair = make_pair(options, input_shape, output_shape, rngs, options.latent_dim)
@@ -151,7 +173,7 @@ def _register_family(name: str, family: Family) -> None:
     if "vae" in family.variants:
         register_model(
             f"{name}_vae",
-            options=options,
+            options=with_variational(options),
             tiny_fields=tiny,
             tiny_input_shape=shape,
             objective=family.tiny_vae_objective,

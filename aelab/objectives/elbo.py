@@ -134,8 +134,8 @@ def single_sample_elbo_terms(
 
 
 def require_one_gaussian_latent(model: nnx.Module, objective: str) -> None:
-    """A ValueError naming `objective` unless the model is a VAE with one Gaussian latent
-    and the N(0, I) prior (one stochastic layer)."""
+    """A ValueError naming `objective` unless the model is a VAE with one diagonal Gaussian
+    latent and the N(0, I) prior (one stochastic layer, no flow: `analytic_kl`)."""
     require_latent_variable_model(model, f"objective {objective!r}")
     if model.num_stochastic_layers != 1:
         raise ValueError(
@@ -143,6 +143,23 @@ def require_one_gaussian_latent(model: nnx.Module, objective: str) -> None:
             f"{type(model).__name__} has {model.num_stochastic_layers} stochastic layers. "
             "Use a one-latent VAE (dense_vae, conv_vae, ...)."
         )
+    if not has_analytic_kl(model):
+        raise ValueError(
+            f"Objective {objective!r} needs one Gaussian latent with the N(0, I) prior; "
+            f"this {type(model).__name__} has config.model.prior="
+            f"{model.prior.name!r} and posterior {_posterior_name(model)!r}. Use "
+            "prior='standard' and posterior='gaussian'."
+        )
+
+
+def has_analytic_kl(model: nnx.Module) -> bool:
+    """Whether the model declares its KL analytic (`GaussianVAE.analytic_kl`: one Gaussian
+    latent, the N(0, I) prior); models that do not declare it are taken not to be."""
+    return bool(getattr(model, "analytic_kl", False))
+
+
+def _posterior_name(model: nnx.Module) -> str:
+    return "gaussian" if getattr(model, "flow", None) is None else "iaf"
 
 
 @register_objective("elbo", options=ElboOptions)
@@ -153,8 +170,9 @@ class ElboObjective(Objective):
 
     The KL comes from the model's `kl_terms(output)` ([batch, groups]: the analytic
     Gaussian KL per latent dimension, or one Monte-Carlo estimate per stochastic layer
-    of a two-layer VAE). w(step) is `kl_weight` (beta, warm-up,
-    cycles); with `free_bits` > 0 each group's batch-mean KL is floored (`free_bits_kl`).
+    of a two-layer VAE, or of the whole latent with a learned prior or an IAF
+    posterior). w(step) is `kl_weight` (beta, warm-up, cycles); with `free_bits` > 0
+    each group's batch-mean KL is floored (`free_bits_kl`).
 
     Reported per example: "loss", "elbo" (beta = 1, no free bits, in nats: higher is
     better), "kl", "reconstruction_nll", "kl_weight" when it varies, "bits_per_dim"
@@ -194,11 +212,13 @@ class ElboObjective(Objective):
             nll = -self.likelihood.log_prob(decoded, targets)
             kl_groups = model.kl_terms(output)
         else:
-            if model.num_stochastic_layers != 1:
+            if not has_analytic_kl(model):
                 raise ValueError(
                     f"config.objective.num_samples={self.num_samples} averages the ELBO over "
-                    f"posterior samples of one Gaussian latent; {type(model).__name__} has "
-                    "several stochastic layers. Use num_samples=1 or objective 'iwae'."
+                    "posterior samples of one Gaussian latent with the N(0, I) prior (the "
+                    f"KL analytic); this {type(model).__name__} has several stochastic "
+                    "layers, another prior or a flow posterior. Use num_samples=1 or "
+                    "objective 'iwae'."
                 )
             encoding, decoded, nll = self._multi_sample_nll(model, batch, rngs=rngs, train=train)
             kl_groups = gaussian_kl_per_dimension(encoding.mean, encoding.log_var)
