@@ -64,6 +64,7 @@ def test_vampprior_is_the_mixture_of_the_pseudo_inputs_posteriors():
     np.testing.assert_allclose(model.prior_log_prob(z), expected, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_mixture_prior_samples_follow_its_weights_and_components():
     prior = MixtureOfGaussiansPrior(2, 2, learned_weights=True, rngs=nnx.Rngs(0))
     prior.means[...] = jnp.array([[-10.0, 0.0], [10.0, 5.0]])
@@ -77,6 +78,7 @@ def test_mixture_prior_samples_follow_its_weights_and_components():
     np.testing.assert_allclose(z[~second].std(0), [1.0, 1.0], rtol=0.05)
 
 
+@pytest.mark.slow
 def test_vampprior_samples_come_from_the_pseudo_inputs_posteriors():
     model = _vae(prior="vamp", prior_components=1, pseudo_input_std=0.5)
     params = np.asarray(model.encoder(model.prior.pseudo_inputs[...], train=False, rngs=None))
@@ -119,6 +121,7 @@ def test_an_iaf_step_is_autoregressive_in_its_order(reverse):
     np.testing.assert_allclose(np.diag(jacobian), np.exp(step(z0, h)[1]), rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_iaf_posterior_density_is_the_change_of_variables():
     """log q(z|x) from the model = log N(z0; mean, var) - log |det dz/dz0| by jacfwd."""
     model = _vae(posterior="iaf", flow_steps=2, flow_hidden=(8,))
@@ -149,6 +152,7 @@ def test_a_one_component_standard_mixture_gives_the_analytic_kl_on_average():
     np.testing.assert_allclose(estimates.mean(0), analytic, rtol=0.02, atol=0.01)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "fields", [{"prior": "mog"}, {"prior": "vamp"}, {"posterior": "iaf"}], ids=str
 )
@@ -177,9 +181,8 @@ _NEW_OPTIONS = [
 _FAMILIES = {"dense_vae": {"hidden_dims": (16,)}, "conv_vae": {"channels": (4, 8)}}
 
 
-@pytest.mark.parametrize(
-    "model_name", ["dense_vae", pytest.param("conv_vae", marks=pytest.mark.slow)]
-)
+@pytest.mark.slow
+@pytest.mark.parametrize("model_name", ["dense_vae", "conv_vae"])
 @pytest.mark.parametrize("fields", _NEW_OPTIONS, ids=str)
 def test_every_new_option_trains_one_step(model_name, fields):
     config = base_config(data="digits", model=model_name, objective="elbo")
