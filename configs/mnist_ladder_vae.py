@@ -27,14 +27,14 @@ Result (measured): not measured yet.
 from aelab.config import base_config, make_smoke
 
 TRAIN_EXAMPLES = 50_000  # 60,000 less the validation sixth
-VARIANTS = ("default", "smoke", "full")
+ARGUMENTS = ("default", "smoke", "full")
 
 
 def get_config(arg: str | None = None):
     variant = arg or "default"
-    if variant not in VARIANTS:
+    if variant not in ARGUMENTS:
         raise ValueError(
-            f"Config argument {arg!r} is not valid: use one of {', '.join(VARIANTS)} "
+            f"Config argument {arg!r} is not valid: use one of {', '.join(ARGUMENTS)} "
             "(e.g. --config=configs/mnist_ladder_vae.py:smoke), or none for the default."
         )
     config = base_config(

@@ -435,6 +435,16 @@ class LadderVAE(GaussianVAE):
         ]
         return jnp.stack(columns, axis=-1)
 
+    def prior_parameters(self, code: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """The priors p(z_i | z_>i) along a code: (mean, log_var), each [batch,
+        latent_dim] like `code` (layer i's slice depends on the layers above i only;
+        the top layer's is N(0, I))."""
+        _, layers = self._top_down(code.shape[0], code=code)
+        return (
+            self._join([layer["p_mean"] for layer in layers]),
+            self._join([layer["p_log_var"] for layer in layers]),
+        )
+
     def sample_prior(self, rngs: nnx.Rngs, num_samples: int) -> jax.Array:
         """Codes drawn ancestrally: z_L ~ N(0, I), then z_i ~ p(z_i | z_>i) down to z_1.
         [num_samples, latent_dim]."""
