@@ -57,6 +57,7 @@ PAPERS = {
     "rnn": "Srivastava et al. 2015 (LSTM autoencoders)",
     "vq": "van den Oord et al. 2017 (VQ-VAE)",
     "2layer": "Burda et al. 2016 (IWAE, two stochastic layers)",
+    "ladder": "Sønderby et al. 2016 (Ladder VAE); Vahdat & Kautz 2020 (NVAE)",
     "factorized": "Ballé et al. 2017 (factorized prior)",
     "hyperprior": "Ballé et al. 2018 (scale hyperprior)",
 }
@@ -71,6 +72,8 @@ MODELS = {
         "dense", PAPERS["2layer"], "test_variants.py::test_two_layer_kl_terms_match_its_log_weights"
     ),
     "dense_vqvae": ModelFacts("dense", PAPERS["vq"], "test_model_parts.py (VQ)"),
+    "dense_ladder_vae": ModelFacts("dense", PAPERS["ladder"], "test_ladder_vae.py"),
+    "conv_ladder_vae": ModelFacts("conv", PAPERS["ladder"], "test_ladder_vae.py"),
     "conv_ae": ModelFacts("conv", PAPERS["ae"], "test_convolutions.py, test_variants.py (MMD)"),
     "conv_vae": ModelFacts("conv", PAPERS["vae"], "test_variants.py (discretised logistic)"),
     "conv_vqvae": ModelFacts("conv", PAPERS["vq"], "test_model_parts.py (VQ)"),
