@@ -116,9 +116,8 @@ def test_the_iwae_bound_tightens_with_k():
     assert bounds == sorted(bounds) and bounds[-1] > bounds[0] + 0.1, bounds
 
 
-@pytest.mark.parametrize(
-    "name", ["dense_ladder_vae", pytest.param("conv_ladder_vae", marks=pytest.mark.slow)]
-)
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["dense_ladder_vae", "conv_ladder_vae"])
 def test_ancestral_samples_decode_to_images(name):
     model, input_shape = _model(name)
 
