@@ -1,0 +1,26 @@
+r"""Residual VQ (SoundStream, Zeghidour et al., 2021) on MNIST: 16 code vectors of 4
+values, each the sum of 2 stages of K = 32 EMA-learned codes (2 x 5 = 10 bits per
+vector, 160 bits per image), with quantiser dropout; the set-up of configs/mnist_vq.py
+(shared: configs/_quantized_mnist.py).
+
+  python experiments/train.py --config=configs/mnist_rvq.py --workdir=runs/mnist_rvq
+  python experiments/evaluate.py --workdir=runs/mnist_rvq --step=best
+
+Arguments (comma-separated, each optional): `data=mnist|fashion_mnist`, `steps=<n>`
+(default 1500), `smoke`; e.g. `:data=fashion_mnist`.
+
+Result: not measured yet.
+"""
+
+from aelab.configs._quantized_mnist import quantized_config
+
+
+def get_config(arg: str | None = None):
+    fields = {
+        "codebook_size": 32,
+        "num_stages": 2,
+        "quantizer_dropout": True,
+        "ema_decay": 0.99,
+        "restart_threshold": 0.01,
+    }
+    return quantized_config(arg, "rvq", code_dim=4, fields=fields)
