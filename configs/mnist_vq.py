@@ -9,7 +9,13 @@ bits per vector, 160 bits per image).
 Arguments (comma-separated, each optional): `data=mnist|fashion_mnist`, `steps=<n>`
 (default 1500), `smoke`; e.g. `:data=fashion_mnist`.
 
-Result: not measured yet.
+Result (measured 2026-12-02, commit 5831220, 2-core AMD EPYC shared with other jobs): a
+short CPU budget, 250 steps (`:steps=250`, about half an epoch; the train command took
+200 s, the evaluate command 68 s), checkpoint chosen on the validation split: test MSE
+0.02630 (PSNR 16.18 dB), codebook utilisation 0.999, perplexity 576.4, 1 dead codes
+(`python experiments/evaluate.py --workdir=runs/q2/mnist_vq --step=best
+--evals=reconstruction,codebook,cost`). docs/quantizers.md compares the four; the
+default 1,500 steps are not measured yet.
 """
 
 from aelab.configs._quantized_mnist import quantized_config
