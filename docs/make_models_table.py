@@ -85,6 +85,8 @@ MODELS = {
     ),
     "vit_ae": ModelFacts("attention", PAPERS["vit"], "test_model_parts.py (patches)"),
     "vit_vae": ModelFacts("attention", PAPERS["vit"], "test_model_parts.py (patches)"),
+    "resnet_vqvae": ModelFacts("residual", PAPERS["vq"], "test_quantizers.py (FSQ, RVQ, LFQ)"),
+    "vit_vqvae": ModelFacts("attention", PAPERS["vq"], "test_quantizers.py (FSQ, RVQ, LFQ)"),
     "lstm_ae": ModelFacts("recurrent", PAPERS["rnn"], "test_model_parts.py (teacher forcing)"),
     "lstm_vae": ModelFacts("recurrent", PAPERS["rnn"], "test_model_parts.py (teacher forcing)"),
     "gru_ae": ModelFacts("recurrent", PAPERS["rnn"], "test_model_parts.py (teacher forcing)"),
@@ -113,11 +115,14 @@ def config_module(file: str):
 
 
 def config_names() -> list[str]:
-    """Experiment configs directly under configs/ (sweeps and protocol folders excluded):
+    """Experiment configs directly under configs/ (sweeps, protocol folders and shared
+    `_*.py` modules excluded):
     a file's name, or `<file>:<variant>` for each variant of a file that has `VARIANTS`."""
     names = []
     for path in sorted(glob.glob(os.path.join(REPO, "configs", "*.py"))):
         file = os.path.splitext(os.path.basename(path))[0]
+        if file.startswith("_"):  # a module the configs share, not an experiment
+            continue
         variants = getattr(config_module(file), "VARIANTS", None)
         names += [f"{file}:{variant}" for variant in variants] if variants else [file]
     return names

@@ -17,6 +17,7 @@ config's `config.evals` ({name: options}):
   disentanglement BetaVAE, FactorVAE, MIG, SAP, DCI, modularity, explicitness on data
                   with known factors (dsprites); a traversal grid per code dimension
   cost            parameter count, training time and speed
+  codebook        a quantiser's codebook utilisation, perplexity, dead codes, bits
 
 `export(workdir, out)` writes a run as a self-contained model directory (config, data
 set description, safetensors weights, model card); `load_trained(path)` loads a work

@@ -3,8 +3,9 @@
 A family contributes `<family>_ae` and `<family>_vae` (the same encoder and decoder,
 wrapped by `Autoencoder` or `GaussianVAE`; the VAE's options add its prior and
 posterior, `aelab.models.variational`) and, for those listed with the "vqvae"
-variant, `<family>_vqvae` (`VQAutoencoder`: the same pair around a vector quantiser,
-whose options join the family's).
+variant, `<family>_vqvae` (`VQAutoencoder`: the same pair around a quantiser,
+`config.model.quantizer` from `aelab.models.quantizers`, whose options join the
+family's).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from aelab.core.options import Options, options_class
 from aelab.models import attention, conv, dense, recurrent, resnet
 from aelab.models.autoencoder import Autoencoder, GaussianVAE
+from aelab.models.quantizers import QuantizedOptions, build_quantizer
 from aelab.models.registry import register_model
 from aelab.models.variational import (
     VariationalOptions,
@@ -23,7 +25,7 @@ from aelab.models.variational import (
     build_prior,
     context_features,
 )
-from aelab.models.vq import QuantizerOptions, VQAutoencoder, build_quantizer
+from aelab.models.vq import VQAutoencoder
 
 VARIANTS = ("ae", "vae", "vqvae")
 
@@ -81,6 +83,7 @@ FAMILIES = {
         resnet.ResNetOptions,
         # Batch norm and dropout, so the tests cover both under the sharded step.
         {"channels": (8, 16), "latent_dim": 4, "norm": "batch", "dropout_rate": 0.1},
+        variants=VARIANTS,
     ),
     "vit": Family(
         attention.ViTEncoder,
@@ -94,6 +97,7 @@ FAMILIES = {
             "num_latent_tokens": 2,
             "latent_dim": 4,
         },
+        variants=VARIANTS,
         tiny_vae_objective=_TINY_LOW_BETA,
     ),
     "lstm": Family(
@@ -118,15 +122,15 @@ FAMILIES = {
 
 
 def with_quantizer(options: type[Options]) -> type[Options]:
-    """A family's options class joined with `QuantizerOptions` (for `<family>_vqvae`)."""
+    """A family's options class joined with `QuantizedOptions` (for `<family>_vqvae`)."""
     name = options.__name__.removesuffix("Options") + "QuantizerOptions"
 
     def check(self):
         yield from options.check(self)
-        yield from QuantizerOptions.check(self)
+        yield from QuantizedOptions.check(self)
 
-    namespace = {"__doc__": f"{options.__doc__} With a vector quantiser.", "check": check}
-    return options_class(type(name, (options, QuantizerOptions), namespace))
+    namespace = {"__doc__": f"{options.__doc__} With a quantiser.", "check": check}
+    return options_class(type(name, (options, QuantizedOptions), namespace))
 
 
 def with_variational(options: type[Options]) -> type[Options]:

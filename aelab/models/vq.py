@@ -17,7 +17,16 @@ objective adds to its loss) and codebook-usage metrics (`Encoding.metrics`):
 "codebook_perplexity" (exp of the entropy of code usage in the batch; K for uniform
 use) and "codebook_usage" (fraction of codes used in the batch).
 
-Options (`config.model`, besides the encoder/decoder family's): `QuantizerOptions`.
+Two improvements from ViT-VQGAN (Yu et al., 2021) are options: `cosine` l2-normalises
+the encoder vectors and the codebook before the lookup (nearest by cosine similarity,
+codes on the unit sphere), and `lookup_dim` projects each vector to a low dimension for
+the lookup and back afterwards (a factorised codebook).
+
+`VQAutoencoder` wraps any quantiser with this module's interface (see
+`aelab.models.quantizers` for the others: FSQ, residual VQ, LFQ).
+
+Options (`config.model`, besides the encoder/decoder family's): `CodeOptions` (shared by
+every quantiser) and `QuantizerOptions`.
 """
 
 from __future__ import annotations
@@ -35,12 +44,30 @@ _EMA_EPSILON = 1e-5
 
 
 @options_class
-class QuantizerOptions(ModelOptions):
-    """`config.model` options of the vector quantiser (the *_vqvae models)."""
+class CodeOptions(ModelOptions):
+    """`config.model` options every quantiser of the *_vqvae models reads."""
 
-    codebook_size: int = option(64, "K: codebook vectors", minimum=1)
-    code_dim: int = option(8, "D: values per codebook vector (must divide latent_dim)", minimum=1)
-    commitment_cost: float = option(0.25, "beta: weight of the commitment loss", minimum=0.0)
+    code_dim: int = option(8, "D: values per code vector (must divide latent_dim)", minimum=1)
+    commitment_cost: float = option(
+        0.25, "beta: weight of the commitment loss (vq, rvq, lfq)", minimum=0.0
+    )
+
+    def check(self):
+        if self.latent_dim % self.code_dim:
+            yield (
+                "latent_dim",
+                (
+                    f"must be a multiple of config.model.code_dim={self.code_dim} (the code is "
+                    "latent_dim // code_dim code vectors)"
+                ),
+            )
+
+
+@options_class
+class QuantizerOptions(CodeOptions):
+    """`config.model` options of the vector quantiser (quantizer "vq" and "rvq")."""
+
+    codebook_size: int = option(64, "K: codebook vectors (per stage for rvq)", minimum=1)
     ema_decay: float = option(
         0.99,
         "gamma of the EMA codebook updates (0: the codebook learns by gradient)",
@@ -52,16 +79,14 @@ class QuantizerOptions(ModelOptions):
         "EMA usage count below which a code restarts at an encoder output (0: never; EMA only)",
         minimum=0.0,
     )
-
-    def check(self):
-        if self.latent_dim % self.code_dim:
-            yield (
-                "latent_dim",
-                (
-                    f"must be a multiple of config.model.code_dim={self.code_dim} (the code is "
-                    "latent_dim // code_dim codebook vectors)"
-                ),
-            )
+    cosine: bool = option(
+        False, "l2-normalise encoder vectors and codes: a cosine-similarity lookup (ViT-VQGAN)"
+    )
+    lookup_dim: int | None = option(
+        None,
+        "project each vector to this size for the lookup and back (None: no projection)",
+        minimum=1,
+    )
 
 
 class CodebookStatistic(nnx.Variable):
@@ -69,7 +94,15 @@ class CodebookStatistic(nnx.Variable):
 
 
 class VectorQuantizer(nnx.Module):
-    """Nearest-neighbour quantisation of [batch, num_vectors, code_dim] to a codebook."""
+    """Nearest-neighbour quantisation of [batch, num_vectors, code_dim] to a codebook.
+
+    With `cosine`, vectors and codes are l2-normalised before the lookup, so the
+    quantised vectors lie on the unit sphere; with `lookup_dim`, the lookup happens in a
+    learned `lookup_dim`-dimensional projection whose result is projected back to
+    `code_dim` (the codebook is [codebook_size, lookup_dim]).
+    """
+
+    num_stages = 1
 
     def __init__(
         self,
@@ -79,6 +112,8 @@ class VectorQuantizer(nnx.Module):
         commitment_cost: float = 0.25,
         ema_decay: float = 0.99,
         restart_threshold: float = 0.01,
+        cosine: bool = False,
+        lookup_dim: int | None = None,
         rngs: nnx.Rngs,
     ):
         if not 0.0 <= ema_decay < 1.0:
@@ -88,7 +123,10 @@ class VectorQuantizer(nnx.Module):
         self.commitment_cost = commitment_cost
         self.ema_decay = ema_decay
         self.restart_threshold = restart_threshold
-        initial = jax.random.normal(rngs.params(), (codebook_size, code_dim))
+        self.cosine = cosine
+        self.lookup_dim = lookup_dim
+        vector_dim = code_dim if lookup_dim is None else lookup_dim
+        initial = jax.random.normal(rngs.params(), (codebook_size, vector_dim))
         if ema_decay > 0:
             self.codebook = CodebookStatistic(initial)
             # Counts start at 1 with sums equal to the initial codes, so a code that is
@@ -97,14 +135,24 @@ class VectorQuantizer(nnx.Module):
             self.embedding_sum = CodebookStatistic(initial)
         else:
             self.codebook = nnx.Param(initial)
+        if lookup_dim is not None:
+            self.project_in = nnx.Linear(code_dim, lookup_dim, rngs=rngs)
+            self.project_out = nnx.Linear(lookup_dim, code_dim, rngs=rngs)
 
     @property
     def uses_ema(self) -> bool:
         return self.ema_decay > 0
 
-    def nearest_codes(self, vectors: jax.Array) -> jax.Array:
-        """Index of the nearest codebook vector: [..., code_dim] -> [...] int32."""
+    def codes(self) -> jax.Array:
+        """The codebook as looked up: [codebook_size, lookup_dim or code_dim], unit rows
+        with `cosine`."""
         codebook = self.codebook[...]
+        return _unit(codebook) if self.cosine else codebook
+
+    def nearest_codes(self, vectors: jax.Array) -> jax.Array:
+        """Index of the nearest code (`codes()`) to vectors already in lookup space:
+        [..., lookup_dim or code_dim] -> [...] int32."""
+        codebook = self.codes()
         distances = (
             jnp.sum(vectors**2, axis=-1, keepdims=True)
             - 2 * vectors @ codebook.T
@@ -145,27 +193,45 @@ class VectorQuantizer(nnx.Module):
         indices [batch, num_vectors], per-example losses {name: [batch]}, per-example
         metrics {name: [batch]}).
         """
-        batch = z_e.shape[0]
-        indices = self.nearest_codes(jax.lax.stop_gradient(z_e))
+        vectors = z_e if self.lookup_dim is None else self.project_in(z_e)
+        if self.cosine:
+            vectors = _unit(vectors)
+        indices = self.nearest_codes(jax.lax.stop_gradient(vectors))
         one_hot = jax.nn.one_hot(indices, self.codebook_size, dtype=z_e.dtype)
-        quantized = jnp.take(self.codebook[...], indices, axis=0)
-        commitment = jnp.sum((z_e - jax.lax.stop_gradient(quantized)) ** 2, axis=(1, 2))
+        quantized = jnp.take(self.codes(), indices, axis=0)
+        commitment = jnp.sum((vectors - jax.lax.stop_gradient(quantized)) ** 2, axis=(1, 2))
         losses = {"commitment_loss": self.commitment_cost * commitment}
         if not self.uses_ema:
-            codebook_loss = jnp.sum((jax.lax.stop_gradient(z_e) - quantized) ** 2, axis=(1, 2))
+            codebook_loss = jnp.sum((jax.lax.stop_gradient(vectors) - quantized) ** 2, axis=(1, 2))
             losses["codebook_loss"] = codebook_loss
         elif train:
             self._ema_update(
-                z_e.reshape(-1, self.code_dim), one_hot.reshape(-1, self.codebook_size), rngs
+                vectors.reshape(-1, vectors.shape[-1]),
+                one_hot.reshape(-1, self.codebook_size),
+                rngs,
             )
-        z_q = z_e + jax.lax.stop_gradient(quantized - z_e)
-        usage = one_hot.reshape(-1, self.codebook_size).mean(axis=0)
-        entropy = -jnp.sum(usage * jnp.log(usage + 1e-10))
-        metrics = {
-            "codebook_perplexity": jnp.full((batch,), jnp.exp(entropy)),
-            "codebook_usage": jnp.full((batch,), jnp.mean(usage > 0)),
-        }
-        return z_q, indices, losses, metrics
+        z_q = vectors + jax.lax.stop_gradient(quantized - vectors)
+        if self.lookup_dim is not None:
+            z_q = self.project_out(z_q)
+        return z_q, indices, losses, usage_metrics(indices, self.codebook_size)
+
+
+def _unit(x: jax.Array) -> jax.Array:
+    """x / ||x|| over the last axis (zero vectors stay near zero)."""
+    return x * jax.lax.rsqrt(jnp.sum(x**2, axis=-1, keepdims=True) + 1e-12)
+
+
+def usage_metrics(indices: jax.Array, codebook_size: int, suffix: str = "") -> dict:
+    """Codebook usage in a batch: indices [batch, ...] int -> {"codebook_perplexity"
+    (exp of the entropy of code usage; K for uniform use), "codebook_usage" (fraction of
+    the K codes used)}, each broadcast to [batch], names ending in `suffix`."""
+    batch = indices.shape[0]
+    usage = jax.nn.one_hot(indices.reshape(-1), codebook_size).mean(axis=0)
+    entropy = -jnp.sum(usage * jnp.log(usage + 1e-10))
+    return {
+        f"codebook_perplexity{suffix}": jnp.full((batch,), jnp.exp(entropy)),
+        f"codebook_usage{suffix}": jnp.full((batch,), jnp.mean(usage > 0)),
+    }
 
 
 class VQAutoencoder(Autoencoder):
@@ -203,7 +269,7 @@ class VQAutoencoder(Autoencoder):
         )
 
 
-def build_quantizer(options: QuantizerOptions, rngs: nnx.Rngs) -> VectorQuantizer:
+def build_vector_quantizer(options: QuantizerOptions, rngs: nnx.Rngs) -> VectorQuantizer:
     """The `VectorQuantizer` described by the model's options."""
     return VectorQuantizer(
         options.codebook_size,
@@ -211,5 +277,7 @@ def build_quantizer(options: QuantizerOptions, rngs: nnx.Rngs) -> VectorQuantize
         commitment_cost=options.commitment_cost,
         ema_decay=options.ema_decay,
         restart_threshold=options.restart_threshold,
+        cosine=options.cosine,
+        lookup_dim=options.lookup_dim,
         rngs=rngs,
     )

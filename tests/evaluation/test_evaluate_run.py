@@ -68,6 +68,7 @@ def workdir(tmp_path_factory):
 TESTED_ELSEWHERE = {
     "rate_distortion": "tests/evaluation/test_rate_distortion.py (a learned codec)",
     "disentanglement": "tests/evaluation/test_disentanglement.py (data with known factors)",
+    "codebook": "tests/evaluation/test_codebook.py (a quantised model)",
 }
 
 
