@@ -71,7 +71,7 @@ def get_config(arg: str | None = None):
         config.model.width = 256
     config.model.cells_per_layer = 1
     config.model.activation = "swish"
-    config.model.posterior = "residual"
+    config.model.merge = "residual"
 
     num_steps = 30_000
     config.objective.kl_warmup_steps = 5_000

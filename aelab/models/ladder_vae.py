@@ -10,7 +10,7 @@ runs top down through a deterministic state s, starting from a learned constant 
 
 Inference shares that path (top-down inference): the posterior of each layer reads the
 same state s_i, so q(z_i | z_{>i}, x) and p(z_i | z_{>i}) are computed side by side.
-`posterior` picks how they are tied:
+`merge` picks how they are tied:
 
 - "residual" (NVAE): q = N(mu_p + dmu, sigma_p * dsigma), (dmu, log dsigma) a function
   of [s_i, h_i]; its heads start at zero, so training starts from q = p.
@@ -81,7 +81,9 @@ class LadderOptions(ModelOptions):
     activation: str = option(
         "swish", "activation inside the residual cells", choices=ACTIVATION_NAMES, kind="activation"
     )
-    posterior: str = option(
+    # Not `posterior` (nor a name close to it): the VAE family's `posterior` (gaussian |
+    # iaf) is another choice, and a leftover field of it would read as a typo of this one.
+    merge: str = option(
         "residual",
         "how q(z_i | z_>i, x) is tied to p(z_i | z_>i): 'residual' (NVAE: q = N(mu_p + dmu, "
         "sigma_p * dsigma)) or 'precision_weighted' (LVAE's merge of a bottom-up Gaussian "
@@ -283,7 +285,7 @@ class LadderVAE(GaussianVAE):
         self.latent_sizes = tuple(math.prod(s) for s in self.latent_shapes)
         self.latent_dim = sum(self.latent_sizes)
         self.num_stochastic_layers = len(self.latent_shapes)
-        self.posterior = options.posterior
+        self.posterior = options.merge
         depth, activation = options.cells_per_layer, options.activation
         channels = [s[-1] for s in self.latent_shapes]
         self.activation = get_activation(activation)

@@ -34,7 +34,7 @@ def _model(name="dense_ladder_vae", posterior="residual", scale=0.1, **fields):
     cells and the prior and posterior heads start at zero, where the layers would not
     interact."""
     config, input_shape, _ = models.tiny_setup(name)
-    config.posterior = posterior
+    config.merge = posterior
     config.update(fields)
     model = models.build_model(config, input_shape, rngs=nnx.Rngs(0))
     params = nnx.state(model, nnx.Param)
