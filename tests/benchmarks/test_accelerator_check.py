@@ -87,6 +87,8 @@ def test_smoke_run_records_every_part_with_numbers_or_an_error(tmp_path):
     }
 
 
+# A child process importing JAX (8 s): in the slow tier, with the --smoke run.
+@pytest.mark.slow
 def test_without_an_accelerator_it_exits_2_with_one_line():
     result = _run()
     assert result.returncode == 2

@@ -151,10 +151,9 @@ def test_precomputed_batches_are_the_pipelines_first_epoch_cycled():
         worker.torch_batches(case, "cached")
 
 
-@pytest.mark.parametrize(
-    "torch_input",
-    [t if t == "pipeline" else pytest.param(t, marks=pytest.mark.slow) for t in cases.TORCH_INPUTS],
-)
+# Both inputs in the slow tier: the PyTorch side is a benchmark's, not aelab's (10 s each).
+@pytest.mark.slow
+@pytest.mark.parametrize("torch_input", cases.TORCH_INPUTS)
 def test_the_torch_side_trains_the_mlp_vae_with_either_input(torch_input):
     pytest.importorskip("torch")
     import worker

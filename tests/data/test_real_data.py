@@ -46,8 +46,10 @@ def _raw(*parts: str) -> Path:
     return Path(os.environ["AELAB_DATA_DIR"], *parts)
 
 
-# Fashion-MNIST is read by the same code as MNIST: its 9 s are in the slow tier.
-@pytest.mark.parametrize("name", ["mnist", pytest.param("fashion_mnist", marks=pytest.mark.slow)])
+# The shared IDX files (about 10 s each) in the slow tier; tests/data reads IDX files
+# that the tests write in the README tier.
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["mnist", "fashion_mnist"])
 def test_idx_image_sets(real_config, name: str):
     train, info = load_split(real_config(name), "train")
     test, _ = load_split(real_config(name, in_memory=False), "test")
@@ -64,6 +66,8 @@ def test_idx_image_sets(real_config, name: str):
     assert test[0]["image"].shape == (28, 28, 1)
 
 
+# Reads the shared binarized MNIST files (5 s): slow tier.
+@pytest.mark.slow
 def test_binarized_mnist(real_config):
     train, info = load_split(real_config("binarized_mnist"), "train")
     validation, _ = load_split(real_config("binarized_mnist", in_memory=False), "validation")

@@ -144,6 +144,8 @@ def test_decoding_the_posterior_code_gives_the_reconstruction():
     np.testing.assert_allclose(deterministic.code, model.encode(x).mean, atol=1e-6)
 
 
+# README-tier budget: the ladder's whole-model tests run in the slow tier (CI runs it).
+@pytest.mark.slow
 def test_upper_latents_set_the_priors_below_them_and_the_bottom_sets_none():
     """Layer sizes (4, 3, 2) from the bottom: code slices [0:4] z_1, [4:7] z_2, [7:9] z_3."""
     model, _ = _model()

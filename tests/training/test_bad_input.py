@@ -40,6 +40,8 @@ def test_batch_size_must_divide_among_devices(tmp_path, tiny_config):
         train_and_evaluate(tiny_config, str(tmp_path))
 
 
+# A whole run (12 s); tests/training/test_nonfinite.py keeps the stop policy in the README tier.
+@pytest.mark.slow
 def test_nan_loss_stops_with_step_and_keeps_last_good_checkpoint(tmp_path, tiny_config):
     workdir = str(tmp_path / "run")
     train_and_evaluate(tiny_config, workdir)  # 8 good steps, checkpoints at 4 and 8

@@ -3,6 +3,7 @@
 import os
 
 import numpy as np
+import pytest
 
 from aelab.data import load_split
 from aelab.data.pipeline import ProcessSlice, train_dataset
@@ -20,6 +21,9 @@ def test_checkpoint_has_state_data_iterator_and_loop_items(tmp_path, tiny_config
     assert {"state", "data_iter", "loop"} <= set(os.listdir(step_dir))
 
 
+# A save and a restore (6 s): slow tier; the exact-resume test keeps the iterator's
+# position in the README tier.
+@pytest.mark.slow
 def test_restored_iterator_yields_the_batch_after_the_checkpoint(tmp_path, tiny_config):
     workdir = str(tmp_path / "run")
     train_and_evaluate(tiny_config, workdir)  # 8 steps of batch 16
