@@ -54,7 +54,7 @@ budget the VampPrior is far behind (6x fewer steps); the paper's comparison is a
 convergence, which these minutes do not reach.
 """
 
-from aelab.config import base_config, make_smoke
+from aelab.configs._binarized_mnist_vae import binarized_mnist_vae_config
 
 VARIANTS = ("standard", "mog", "vamp")
 NUM_COMPONENTS = 500
@@ -68,40 +68,7 @@ def get_config(arg: str | None = None):
             f"{', '.join(VARIANTS)} (e.g. --config=configs/mnist_vampprior.py:vamp, or "
             ":vamp,smoke for its smoke version)."
         )
-    config = base_config(
-        data="mnist",
-        model="dense_vae",
-        objective="elbo",
-        likelihood="bernoulli",
-        optimizer="adam",
-        schedule="constant",
-    )
-    config.data.binarize = "dynamic"
-    config.data.flatten = True
-    config.data.batch_size = 100
-    config.data.eval_batch_size = 1000
-    config.data.validation_fraction = 1 / 6
-    config.mesh.num_devices = 1  # batch 100 does not split over 8 devices
-
-    config.model.hidden_dims = (300, 300)
-    config.model.latent_dim = 40
-    config.model.activation = "relu"
+    config = binarized_mnist_vae_config(smoke=bool(smoke))
     config.model.prior = variant
     config.model.prior_components = NUM_COMPONENTS
-
-    config.optimizer.learning_rate = 5e-4
-    config.train.num_steps = 500_000  # the time limit ends the run first
-    config.train.time_limit_minutes = 8.0
-    config.train.steps_per_call = 50
-    config.train.log_every = 500
-    config.train.eval_every = 2_500
-    config.train.checkpoint_every = 2_500
-    config.train.best_metric = "eval/loss"
-    config.evals.likelihood = {"num_samples": 5000, "every": 0}
-    if smoke:
-        make_smoke(config, num_steps=10)
-        config.data.eval_batch_size = 100
-        config.train.eval_examples = 100
-        config.train.time_limit_minutes = None
-        config.evals.likelihood = {"num_samples": 10, "max_examples": 100, "every": 0}
     return config
