@@ -115,15 +115,14 @@ def create_train_state(
     seed: int,
     mesh: Mesh,
     state_sharding_fn: Callable[[Any, Mesh], Any] | None = None,
-    objective: Objective | None = None,
-    discriminator_optimizer: optax.GradientTransformation | None = None,
 ) -> tuple[nnx.GraphDef, TrainState, Any]:
     """Builds the model and its train state directly into the state's shardings.
 
     The state is traced once with `jax.eval_shape` to plan shardings, then initialised
-    by a jitted function that writes each array where it belongs (no host copy). A
-    discriminator (adversarial objectives) is laid out like the model: the same
-    `state_sharding_fn` applies to the whole state.
+    by a jitted function that writes each array where it belongs (no host copy). One
+    model, one optimizer: an adversarial objective's state (with its discriminator, and
+    the discriminator's graphdef this function could not return) comes from
+    `create_train_state_with_discriminator`.
 
     Args:
       model_config: `config.model`.
@@ -134,14 +133,9 @@ def create_train_state(
       mesh: the device mesh.
       state_sharding_fn: (abstract_state, mesh) -> pytree of shardings; everything
         replicated by default.
-      objective: the training objective; an adversarial one adds its discriminator to
-        the state (`AdversarialTrainState`).
-      discriminator_optimizer: the discriminator's optax transformation (adversarial
-        objectives only).
 
     Returns:
-      (graphdef, state, state_shardings); `create_train_state_with_discriminator`
-      also returns the discriminator's graphdef.
+      (graphdef, state, state_shardings).
     """
     graphdef, _, state, shardings = create_train_state_with_discriminator(
         model_config,
@@ -151,8 +145,6 @@ def create_train_state(
         seed=seed,
         mesh=mesh,
         state_sharding_fn=state_sharding_fn,
-        objective=objective,
-        discriminator_optimizer=discriminator_optimizer,
     )
     return graphdef, state, shardings
 
@@ -169,8 +161,14 @@ def create_train_state_with_discriminator(
     objective: Objective | None = None,
     discriminator_optimizer: optax.GradientTransformation | None = None,
 ) -> tuple[nnx.GraphDef, nnx.GraphDef | None, TrainState, Any]:
-    """As `create_train_state`; returns (graphdef, discriminator graphdef or None,
-    state, state_shardings)."""
+    """As `create_train_state`, with the objective: an adversarial one (`objective`
+    builds a discriminator, trained by `discriminator_optimizer`) adds the discriminator
+    to the state (`AdversarialTrainState`), laid out like the model (the same
+    `state_sharding_fn` applies to the whole state).
+
+    Returns:
+      (graphdef, discriminator graphdef or None, state, state_shardings).
+    """
     graphdefs = []
 
     def init(key: jax.Array) -> TrainState:
