@@ -15,6 +15,16 @@ if "AELAB_TFDS_DIR" not in os.environ:
     import tempfile
 
     os.environ["AELAB_TFDS_DIR"] = tempfile.mkdtemp(prefix="aelab-test-tfds-")
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+    # One persistent compilation cache for the whole session: the pytest-xdist workers
+    # and the scripts tests start inherit it (the variable is set before they start), so
+    # a program compiled by one test (the same model, shapes and step) is loaded by the
+    # next instead of compiled again. The programs are the very same, so results are too;
+    # it is made fresh per session, never reused across runs.
+    import tempfile
+
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = tempfile.mkdtemp(prefix="aelab-test-jax-cache-")
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 
 import importlib.util
 import pathlib
