@@ -23,7 +23,8 @@ smoke variant trains and checkpoints; tests/evaluation/test_disentanglement.py s
 trained dsprites_small model); the CPU budget's steps are a first estimate, not a timing.
 """
 
-from aelab.config import base_config, make_smoke, parse_config_arg
+from aelab.config import parse_config_arg
+from aelab.configs._dsprites_vae import DATA_SETS, STEPS, dsprites_vae_config
 
 DEFAULTS = {"objective": "beta_tc_vae", "seed": 0, "data": "dsprites", "budget": "cpu"}
 # objective argument -> (registered objective, its options)
@@ -34,7 +35,6 @@ OBJECTIVES = {
     "dip_vae_ii": ("dip_vae", {"kind": "ii", "lambda_od": 10.0}),
     "annealed_vae": ("annealed_vae", {"gamma": 1000.0, "c_max": 25.0}),
 }
-STEPS = {"cpu": 15_000, "full": 300_000}
 
 
 def get_config(arg: str | None = None):
@@ -43,7 +43,7 @@ def get_config(arg: str | None = None):
     args = parse_config_arg(",".join(w for w in words if w != "smoke"), DEFAULTS)
     if (
         args["objective"] not in OBJECTIVES
-        or args["data"] not in ("dsprites", "dsprites_small")
+        or args["data"] not in DATA_SETS
         or args["budget"] not in STEPS
     ):
         raise ValueError(
@@ -52,42 +52,11 @@ def get_config(arg: str | None = None):
             "budget=cpu|full, smoke."
         )
     objective, objective_options = OBJECTIVES[args["objective"]]
-    config = base_config(
-        data=args["data"],
-        model="conv_vae",
-        objective=objective,
-        likelihood="bernoulli",
-        optimizer="adam",
-        schedule="constant",
+    config = dsprites_vae_config(
+        objective, data=args["data"], seed=args["seed"], budget=args["budget"], smoke=smoke
     )
-    config.seed = args["seed"]
-    config.data.batch_size = 64
-    config.data.eval_batch_size = 512
-
-    config.model.channels = (32, 32, 64, 64)
-    config.model.kernel_size = 4
-    config.model.latent_dim = 10
-
     config.objective.update(objective_options)
-    num_steps = STEPS[args["budget"]]
     if objective == "annealed_vae":
-        config.objective.capacity_steps = num_steps // 2
-
+        config.objective.capacity_steps = STEPS[args["budget"]] // 2
     config.optimizer.learning_rate = 5e-4
-
-    config.train.num_steps = num_steps
-    config.train.log_every = 500
-    config.train.eval_every = 2_500
-    config.train.checkpoint_every = 2_500
-    config.train.steps_per_call = 10
-    config.train.best_metric = "eval/loss"
-    config.evals = {"disentanglement": {}}
-    if smoke:
-        make_smoke(config, num_steps=10)
-        # A smoke run only exercises the experiment's code: at 64 x 64 pixels, batch 64
-        # made its 10 steps most of a minute of CPU; 16 and several eval batches (one
-        # partial) take the same paths.
-        config.data.batch_size = 16
-        config.data.eval_batch_size = 128
-        config.evals.disentanglement.fit_examples = 500
     return config
