@@ -19,8 +19,11 @@ validation split: test MSE 0.00772 (PSNR 21.76 dB), codebook utilisation 1.000,
 perplexity 810.4, 0 dead codes (`python experiments/train.py
 --config=configs/mnist_fsq.py:steps=1000 --workdir=runs/q3/mnist_fsq`, then `python
 experiments/evaluate.py --workdir=runs/q3/mnist_fsq --step=best
---evals=reconstruction,codebook,cost`). docs/quantizers.md compares the four (and the
-250-step runs of commit 5831220).
+--evals=reconstruction,codebook,cost`). Fashion-MNIST, same budget
+(`:data=fashion_mnist,steps=1000`, workdir runs/q3/fashion_mnist_fsq; train command 1114
+s, evaluate 102 s, evaluated at commit a2621ae): test MSE 0.01234 (PSNR 19.70 dB),
+utilisation 1.000, perplexity 810.1, 0 dead codes. docs/quantizers.md compares the four
+(and the 250-step runs of commit 5831220).
 """
 
 from aelab.configs._quantized_mnist import quantized_config

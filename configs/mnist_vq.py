@@ -16,8 +16,11 @@ budget of 1,000 steps for the four quantisers (`:steps=1000`, 2.4 epochs, below 
 codebook utilisation 1.000, perplexity 920.9, 0 dead codes (`python experiments/train.py
 --config=configs/mnist_vq.py:steps=1000 --workdir=runs/q3/mnist_vq`, then `python
 experiments/evaluate.py --workdir=runs/q3/mnist_vq --step=best
---evals=reconstruction,codebook,cost`). docs/quantizers.md compares the four (and the
-250-step runs of commit 5831220).
+--evals=reconstruction,codebook,cost`). Fashion-MNIST, same budget
+(`:data=fashion_mnist,steps=1000`, workdir runs/q3/fashion_mnist_vq; train command 1211
+s, evaluate 86 s, evaluated at commit a2621ae): test MSE 0.01218 (PSNR 19.82 dB),
+utilisation 1.000, perplexity 927.3, 0 dead codes. docs/quantizers.md compares the four
+(and the 250-step runs of commit 5831220).
 """
 
 from aelab.configs._quantized_mnist import quantized_config
