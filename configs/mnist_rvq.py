@@ -1,7 +1,7 @@
-r"""Residual VQ (SoundStream, Zeghidour et al., 2021) on MNIST: 16 code vectors of 4
-values, each the sum of 2 stages of K = 32 EMA-learned codes (2 x 5 = 10 bits per
-vector, 160 bits per image), with quantiser dropout; the set-up of configs/mnist_vq.py
-(shared: configs/_quantized_mnist.py).
+r"""Residual VQ (SoundStream, Zeghidour et al., 2021) on MNIST: 16 code vectors of 4 values,
+each the sum of 2 stages of K = 32 EMA-learned codes (2 x 5 = 10 bits per vector, 160
+bits per image), with quantiser dropout; the set-up of configs/mnist_vq.py (shared:
+configs/_quantized_mnist.py).
 
   python experiments/train.py --config=configs/mnist_rvq.py --workdir=runs/mnist_rvq
   python experiments/evaluate.py --workdir=runs/mnist_rvq --step=best
@@ -9,13 +9,15 @@ vector, 160 bits per image), with quantiser dropout; the set-up of configs/mnist
 Arguments (comma-separated, each optional): `data=mnist|fashion_mnist`, `steps=<n>`
 (default 1500), `smoke`; e.g. `:data=fashion_mnist`.
 
-Result (measured 2026-12-02, commit 5831220, 2-core AMD EPYC shared with other jobs): a
-short CPU budget, 250 steps (`:steps=250`, about half an epoch; the train command took
-195 s, the evaluate command 47 s), checkpoint chosen on the validation split: test MSE
-0.02768 (PSNR 15.95 dB), codebook utilisation 1.000 / 1.000 and perplexity 27.4 / 28.9
-of 32 (stage 0 / 1) (`python experiments/evaluate.py --workdir=runs/q2/mnist_rvq
---step=best --evals=reconstruction,codebook,cost`). docs/quantizers.md compares the
-four; the default 1,500 steps are not measured yet.
+Result (measured 2026-12-02, 2-core AMD EPYC shared with other jobs): a common CPU
+budget of 1,000 steps for the four quantisers (`:steps=1000`, 2.4 epochs, below the
+1,500-step default; the train command took 907 s, the evaluate command 181 s, commit
+3c7a0dc), checkpoint chosen on the validation split: test MSE 0.00813 (PSNR 21.54 dB),
+codebook utilisation 1.000 (both stages 1.000 / 1.000), perplexity 31.1, 0 dead codes
+(`python experiments/train.py --config=configs/mnist_rvq.py:steps=1000
+--workdir=runs/q3/mnist_rvq`, then `python experiments/evaluate.py
+--workdir=runs/q3/mnist_rvq --step=best --evals=reconstruction,codebook,cost`).
+docs/quantizers.md compares the four (and the 250-step runs of commit 5831220).
 """
 
 from aelab.configs._quantized_mnist import quantized_config

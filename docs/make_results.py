@@ -177,7 +177,10 @@ def row(experiment: Experiment, runs: str, number: int, previous: Previous | Non
     that is missing, the measured cells of `previous`)."""
     key = (experiment.dataset, experiment.model, experiment.metric_label)
     cells = measured_cells(experiment, runs)
-    if cells is None and previous and key in previous.rows:
+    kept = cells is None and previous is not None and key in previous.rows
+    if kept:
+        # Its baseline cell already carries the label: adding it again would repeat it
+        # once more at every regeneration.
         cells = {k: v for k, v in previous.rows[key].items() if k in MEASURED}
     if cells is None:
         cells = {"ours": "not run yet"}
@@ -188,7 +191,7 @@ def row(experiment: Experiment, runs: str, number: int, previous: Previous | Non
     else:
         cells.setdefault("baseline, same run", "")
         label = experiment.baseline_label
-        if cells["baseline, same run"] and label:
+        if cells["baseline, same run"] and label and not kept:
             cells["baseline, same run"] += f" ({label})"
     published = experiment.published + (f" ({experiment.source})" if experiment.source else "")
     goal = " / ".join(x for x in (experiment.goal, published) if x)

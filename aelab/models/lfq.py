@@ -9,7 +9,11 @@ loss beta * ||z - sg(sign z)||^2 and the paper's entropy penalty
     entropy_weight * (E_x[H(p(c | z))] - H(E_x[p(c | z)])),
 
 with p(c | z) = softmax_c(-||z - c||^2 / temperature) over the 2^d codes: small when
-each vector is confidently assigned while the batch uses all codes evenly. Computed
+each vector is confidently assigned while the batch uses all codes evenly. Like the
+commitment loss, it counts once per code vector: an example's penalty is the sum over
+its vectors (num_vectors times the mean). A per-vector mean, as written first, made the
+penalty 1/num_vectors as strong as the commitment loss beside it (and the reconstruction
+NLL, a sum over pixels): on MNIST, 16 vectors, utilisation stayed at 85% at 250 steps. Computed
 exactly over the 2^d codes, so d is limited to `MAX_ENTROPY_BITS`.
 
 Options (`config.model`): `LFQOptions` (and `CodeOptions`: d = code_dim).
@@ -116,9 +120,10 @@ class LookupFreeQuantizer(nnx.Module):
         indices = self.codes_to_indices(signs)
         commitment = jnp.sum((z_e - jax.lax.stop_gradient(signs)) ** 2, axis=(1, 2))
         per_sample, batch_entropy = entropy_penalty(z_e, self.entropy_temperature)
+        num_vectors = z_e.shape[1]
         losses = {
             "commitment_loss": self.commitment_cost * commitment,
-            "entropy_loss": self.entropy_weight * (per_sample - batch_entropy),
+            "entropy_loss": self.entropy_weight * num_vectors * (per_sample - batch_entropy),
         }
         metrics = usage_metrics(indices, self.codebook_size)
         metrics["code_entropy_per_sample"] = per_sample

@@ -170,3 +170,16 @@ def test_rows_of_runs_not_here_are_kept_from_the_previous_results(tmp_path):
     )
     dropped = make_results.render(str(now), previous=make_results.Previous.read(None))
     assert "95.50" not in dropped
+
+
+def test_a_kept_row_keeps_its_baseline_label_once(tmp_path):
+    make_results = _module()
+    hinton = _experiment("hinton2006_mnist")
+    _write_results(tmp_path / "earlier", hinton.id, {"pca/model_sse": 3.1, "pca/pca_sse": 13.87})
+    results_md = tmp_path / "results.md"
+    results_md.write_text(make_results.render(str(tmp_path / "earlier")))
+    for _ in range(2):  # regenerated twice from runs that do not hold it
+        previous = make_results.Previous.read(str(results_md))
+        results_md.write_text(make_results.render(str(tmp_path / "none"), previous=previous))
+    row = _row(results_md.read_text(), hinton.model)
+    assert "| 13.87 (PCA-30) | yes (-10.8) |" in row, row

@@ -56,6 +56,24 @@ def test_fsq_even_levels_use_every_level_symmetrically():
     np.testing.assert_allclose(fsq.bound(jnp.zeros((1, 1, 1))), 0.0, atol=1e-6)
 
 
+def test_normalised_fsq_uses_the_grid_whatever_the_encoder_output_scale():
+    # An unnormalised encoder trained with Adam drifted to |z| ~ 3-18 on MNIST: there
+    # the tanh saturates and every vector lands on one of the grid's 2^d corners.
+    z = _vectors((64, 16, 2), scale=1.0)
+    z = jnp.sign(z) * (0.2 + jnp.abs(z))  # no value near 0, as for the trained encoder
+    plain = FiniteScalarQuantizer((5, 5))
+    normalised = FiniteScalarQuantizer((5, 5), normalize=True)
+
+    def used(quantizer, z):
+        return np.unique(np.asarray(quantizer(z, train=False, rngs=None)[1])).size
+
+    assert used(plain, 30.0 * z) <= 4  # the corners only: the collapse
+    assert used(normalised, 30.0 * z) >= 20  # of 25 codes
+    np.testing.assert_array_equal(
+        normalised(z, train=False, rngs=None)[1], normalised(30.0 * z, train=False, rngs=None)[1]
+    )
+
+
 @pytest.mark.parametrize(
     "quantizer",
     [
@@ -112,6 +130,20 @@ def test_lfq_entropy_penalty_is_minimal_for_confident_uniform_usage():
     collapsed = jnp.tile(uniform[:, :1], (1, 8, 1))  # one code only
     per_sample_c, batch_c = entropy_penalty(collapsed, temperature=0.1)
     assert float(per_sample.mean() - batch_entropy) < float(per_sample_c.mean() - batch_c) - 1
+
+
+def test_lfq_entropy_loss_counts_once_per_code_vector_like_the_commitment_loss():
+    lfq = LookupFreeQuantizer(3, entropy_weight=0.5, entropy_temperature=0.5)
+    z = _vectors((4, 2, 3), scale=0.5)
+    twice = jnp.concatenate([z, z], axis=1)  # the same vectors twice per example
+    _, _, losses, _ = lfq(z, train=True, rngs=None)
+    _, _, losses_twice, _ = lfq(twice, train=True, rngs=None)
+    per_sample, batch_entropy = entropy_penalty(z, temperature=0.5)
+    np.testing.assert_allclose(
+        losses["entropy_loss"], 0.5 * 2 * (per_sample - batch_entropy), rtol=1e-5
+    )
+    for name in ("entropy_loss", "commitment_loss"):
+        np.testing.assert_allclose(losses_twice[name], 2 * losses[name], rtol=1e-5)
 
 
 @pytest.mark.slow
