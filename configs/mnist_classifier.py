@@ -62,7 +62,7 @@ def get_config(arg: str | None = None):
     config.train.checkpoint_every = 500
     config.train.steps_per_call = 1
     config.train.best_metric = "eval/loss"
-    config.evals = {"cost": {}}
+    config.evals = {"classification": {}, "cost": {}}
     if smoke:
         make_smoke(config, num_steps=20)
     return config
