@@ -89,7 +89,9 @@ class ImageSnapshots:
 
     def write(self, step: int, state, writer) -> None:
         if self.draws is None:
-            self.draws = not is_classifier(merge_model(self.graphdef, state.params, state.model_state))
+            self.draws = not is_classifier(
+                merge_model(self.graphdef, state.params, state.model_state)
+            )
         if not self.draws:
             return
         reconstructions, samples = self._render(state, self._inputs_on_device)
