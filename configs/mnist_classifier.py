@@ -17,15 +17,24 @@ mnist: on MNIST.
 
   python experiments/train.py --config=configs/mnist_classifier.py:mnist \
       --workdir=runs/mnist_classifier
+  python experiments/evaluate.py --workdir=runs/mnist_classifier \
+      --evals=classification,objective
 
-Result (measured): see below.
+Result (measured 2026-12-02, trained at commit 16499de, evaluated at 0e7ac63; 2-core AMD
+EPYC shared with other jobs, load average ~20): test accuracy 98.88% (10,000 test
+images; the checkpoint of step 3,500 of 4,000, chosen by validation loss; validation
+accuracy 98.87%); 215 s of training, 4 min 55 s for the whole training command.
 
 fashion_mnist: on Fashion-MNIST.
 
   python experiments/train.py --config=configs/mnist_classifier.py:fashion_mnist \
       --workdir=runs/fashion_mnist_classifier
 
-Result (measured): see below.
+Result (measured 2026-12-02, trained from the working tree after commit 16499de (the
+classifier's code as there), evaluated at 0e7ac63 with --evals=classification,objective;
+the same shared 2-core CPU): test accuracy 91.31% (step 4,000 of 4,000, chosen by
+validation loss; validation accuracy 90.62%); 484 s of training, 9 min 54 s for the
+whole command.
 """
 
 from aelab.config import base_config, make_smoke

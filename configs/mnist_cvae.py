@@ -19,9 +19,22 @@ dense_concat: a dense CVAE (784+10 -> 512 -> 256 -> 16-d code; code+10 -> 256 ->
   python experiments/train.py --config=configs/mnist_cvae.py:dense_concat \
       --workdir=runs/mnist_cvae_dense_concat
   python experiments/evaluate.py --workdir=runs/mnist_cvae_dense_concat \
-      --evals=objective,conditional_generation,feature_distance
+      --evals=objective,conditional_generation,feature_distance,reconstruction
 
-Result (measured): see below.
+Result (measured 2026-12-02; trained from the working tree of commit 0e7ac63 before its
+formatting-only changes, evaluated at 0e7ac63; 2-core AMD EPYC shared with other jobs,
+load average ~20): 15,000 steps (35.6 epochs), 599 s of training (12 min 53 s for the
+command); the last checkpoint was the best on validation. On the 10,000 test images:
+ELBO -94.69 nats (Bernoulli on grey levels, one posterior sample per image; KL 19.89,
+reconstruction NLL 74.80), reconstruction MSE 0.00826 (PSNR 21.6 dB). Class-conditional
+samples, 10 x 1,000 (z ~ N(0, I) decoded under each one-hot label, pixel means):
+runs/mnist_classifier labels 91.82% of them with their class (per class from 84.7% for
+5 to 95.6% for 6), against 98.88% on the real test images (the baseline, same
+classifier, same run of the evaluator). aelab classifier Frechet distance (not
+comparable to FID): reconstructions 5.50, prior samples (1,000 per class) 47.07, real
+training vs real test images (the floor) 3.06; the classifier's accuracy on the
+reconstructions is 99.40% (above the real images' 98.88%: the decoder reads the true
+label). 2 min 21 s for the evaluation command.
 
 conv_film: a conv CVAE (two stride-2 conv stages, 32 and 64 channels, 16-d code,
 sub-pixel upsampling), the label modulating every conv stage of both networks (FiLM).
@@ -29,7 +42,8 @@ sub-pixel upsampling), the label modulating every conv stage of both networks (F
   python experiments/train.py --config=configs/mnist_cvae.py:conv_film \
       --workdir=runs/mnist_cvae_conv_film
 
-Result (measured): not measured yet.
+Result (measured): not measured yet: on the shared CPU (load average ~24) a run
+reached 355 of 10,000 steps in 8 minutes and was stopped.
 """
 
 from aelab.config import base_config, make_smoke
