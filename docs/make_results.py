@@ -177,8 +177,10 @@ def row(experiment: Experiment, runs: str, number: int, previous: Previous | Non
     that is missing, the measured cells of `previous`)."""
     key = (experiment.dataset, experiment.model, experiment.metric_label)
     cells = measured_cells(experiment, runs)
+    kept = False
     if cells is None and previous and key in previous.rows:
         cells = {k: v for k, v in previous.rows[key].items() if k in MEASURED}
+        kept = True  # its baseline cell already carries the label
     if cells is None:
         cells = {"ours": "not run yet"}
     if not experiment.baselines:
@@ -188,7 +190,7 @@ def row(experiment: Experiment, runs: str, number: int, previous: Previous | Non
     else:
         cells.setdefault("baseline, same run", "")
         label = experiment.baseline_label
-        if cells["baseline, same run"] and label:
+        if cells["baseline, same run"] and label and not kept:
             cells["baseline, same run"] += f" ({label})"
     published = experiment.published + (f" ({experiment.source})" if experiment.source else "")
     goal = " / ".join(x for x in (experiment.goal, published) if x)

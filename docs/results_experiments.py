@@ -17,6 +17,7 @@ DENOISING = "Denoising"
 IMPUTATION = "Imputation"
 LIKELIHOOD = "Likelihood"
 COMPRESSION = "Compression"
+GENERATION = "Conditional generation"
 
 TASK_NOTES = {
     ANOMALY: (
@@ -65,6 +66,15 @@ TASK_NOTES = {
         "plots) where the classic codecs go on to 40 dB. Curves and every codec's BD-rate: "
         "`runs/<ladder>/rd/rd_report.md` and docs/figures/rd_*.png. The conv AE row is an "
         "entropy estimate of a plain code next to lossless PNG, not a codec."
+    ),
+    GENERATION: (
+        "Class-conditional samples of a conditional VAE (the one-hot label read by encoder "
+        "and decoder): z ~ N(0, I) decoded under each label, 1,000 per class, labelled by "
+        "aelab's own classifier (configs/mnist_classifier.py:mnist, run "
+        "runs/mnist_classifier); the baseline is the same classifier on the 10,000 real "
+        "test images in the same evaluation. The feature distance is the aelab classifier "
+        "Fréchet distance (FID's formula on that classifier's 128-d features): not "
+        "comparable to FID; its baseline is real training vs real test images."
     ),
 }
 
@@ -446,6 +456,42 @@ EXPERIMENTS = [
             _train("configs/images.py:mnist_conv_ae", "mnist_conv_ae"),
             _evaluate("mnist_conv_ae", "--evals=compression,cost"),
         ),
+        higher_is_better=False,
+    ),
+    Experiment(
+        id="mnist_cvae_dense_concat",
+        task=GENERATION,
+        dataset="MNIST (grey levels)",
+        model="dense conditional VAE, label concatenated (784+10-512-256-16)",
+        metrics=("conditional_generation/sample_accuracy", "objective/elbo"),
+        metric_label="classifier accuracy on 10 x 1,000 class-conditional samples / test ELBO",
+        commands=(
+            _train("configs/mnist_classifier.py:mnist", "mnist_classifier"),
+            _train("configs/mnist_cvae.py:dense_concat", "mnist_cvae_dense_concat"),
+            _evaluate(
+                "mnist_cvae_dense_concat",
+                "--evals=objective,conditional_generation,feature_distance,reconstruction",
+            ),
+        ),
+        baselines=("conditional_generation/real_accuracy",),
+        baseline_label="the classifier on real test images",
+        goal=">= 0.90 (issue 16)",
+    ),
+    Experiment(
+        id="mnist_cvae_dense_concat",
+        task=GENERATION,
+        dataset="MNIST (grey levels)",
+        model="dense conditional VAE, label concatenated (784+10-512-256-16)",
+        metrics=("feature_distance/sample_fd", "feature_distance/reconstruction_fd"),
+        metric_label="aelab classifier Fréchet distance (not FID): samples / reconstructions",
+        commands=(
+            _evaluate(
+                "mnist_cvae_dense_concat",
+                "--evals=objective,conditional_generation,feature_distance,reconstruction",
+            ),
+        ),
+        baselines=("feature_distance/train_test_fd",),
+        baseline_label="real training vs real test images",
         higher_is_better=False,
     ),
 ]
