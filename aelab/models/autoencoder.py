@@ -38,8 +38,9 @@ class Autoencoder(nnx.Module):
     `decode(z)`, it runs on its own predictions.
 
     Every method takes an optional `condition` [batch, condition_dim], handed to the
-    encoder and the decoder as `condition=` (only when given, so unconditional networks
-    never see it): what `aelab.models.conditional` builds on.
+    encoder and the decoder as `condition=` (only when given, so unconditional networks,
+    and subclasses whose methods take no condition, never see it): what
+    `aelab.models.conditional` builds on.
     """
 
     def __init__(self, encoder: nnx.Module, decoder: nnx.Module, latent_dim: int):
@@ -82,7 +83,7 @@ class Autoencoder(nnx.Module):
         for decoders that condition on their inputs, in training mode)."""
         if train and self.decoder.conditions_on_inputs:
             return self.decoder(z, train=train, rngs=rngs, inputs=x, **_given(condition))
-        return self.decode(z, train=train, rngs=rngs, condition=condition)
+        return self.decode(z, train=train, rngs=rngs, **_given(condition))
 
     def __call__(
         self,
@@ -92,11 +93,11 @@ class Autoencoder(nnx.Module):
         rngs: nnx.Rngs | None = None,
         condition: jax.Array | None = None,
     ) -> ModelOutput:
-        encoding = self.encode(x, train=train, rngs=rngs, condition=condition)
+        encoding = self.encode(x, train=train, rngs=rngs, **_given(condition))
         return ModelOutput(
             encoding=encoding,
             code=encoding.mean,
-            decoded=self.reconstruct(encoding.mean, x, train=train, rngs=rngs, condition=condition),
+            decoded=self.reconstruct(encoding.mean, x, train=train, rngs=rngs, **_given(condition)),
         )
 
 
@@ -225,7 +226,7 @@ class GaussianVAE(Autoencoder):
         Returns:
           [num_samples, batch] log weights.
         """
-        encoding = self.encode(x, train=train, rngs=rngs, condition=condition)
+        encoding = self.encode(x, train=train, rngs=rngs, **_given(condition))
         if self.flow is None:
             z = self.sample_posterior(encoding, rngs, num_samples)  # [k, batch, latent]
         else:
@@ -239,7 +240,7 @@ class GaussianVAE(Autoencoder):
             repeated = jnp.broadcast_to(condition, (k, *condition.shape))
             repeated = repeated.reshape(k * batch, *condition.shape[1:])
         decoded = self.decode(
-            z.reshape(k * batch, *z.shape[2:]), train=train, rngs=rngs, condition=repeated
+            z.reshape(k * batch, *z.shape[2:]), train=train, rngs=rngs, **_given(repeated)
         )
         targets = jnp.broadcast_to(x, (k, *x.shape)).reshape(k * batch, *x.shape[1:])
         log_px_z = likelihood.log_prob(decoded, targets).reshape(k, batch)
@@ -263,7 +264,7 @@ class GaussianVAE(Autoencoder):
     ) -> ModelOutput:
         """Decodes a posterior sample when `rngs` is given, the posterior mean otherwise
         (with a flow: the flow of the Gaussian's mean, eps = 0)."""
-        encoding = self.encode(x, train=train, rngs=rngs, condition=condition)
+        encoding = self.encode(x, train=train, rngs=rngs, **_given(condition))
         if self.analytic_kl:
             code = encoding.mean if rngs is None else self.sample_posterior(encoding, rngs)
         else:
@@ -273,7 +274,7 @@ class GaussianVAE(Autoencoder):
         return ModelOutput(
             encoding=encoding,
             code=code,
-            decoded=self.reconstruct(code, x, train=train, rngs=rngs, condition=condition),
+            decoded=self.reconstruct(code, x, train=train, rngs=rngs, **_given(condition)),
         )
 
     def _sample_with_log_density(
