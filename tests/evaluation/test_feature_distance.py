@@ -96,7 +96,8 @@ def test_feature_distance_and_conditional_generation_of_a_conditional_vae(runs):
     per_class = [metrics[f"conditional_generation/sample_accuracy_class_{c}"] for c in range(10)]
     assert np.mean(per_class) == pytest.approx(metrics["conditional_generation/sample_accuracy"])
     assert np.isfinite(metrics["objective/elbo"]) and "reconstruction/mse" in metrics
-    assert any(p.endswith("conditional_samples.png") and os.path.exists(p) for p in record["plots"])
+    grids = [p for p in record["plots"] if p.endswith("conditional_samples.png")]
+    assert grids and os.path.exists(os.path.join(runs["cvae"], grids[0]))  # relative paths
 
 
 @pytest.mark.slow
