@@ -60,13 +60,20 @@ PAPERS = {
     "ladder": "Sønderby et al. 2016 (Ladder VAE); Vahdat & Kautz 2020 (NVAE)",
     "factorized": "Ballé et al. 2017 (factorized prior)",
     "hyperprior": "Ballé et al. 2018 (scale hyperprior)",
+    "classifier": "LeCun et al. 1998 (a small convnet); its features: Heusel et al. 2017 (FID)",
 }
+CONDITIONAL = "; Sohn et al. 2015 (conditional VAE: config.model.conditioning)"
 MODELS = {
-    "dense_ae": ModelFacts("dense", PAPERS["ae"], "test_variants.py (sparse, contractive)"),
+    "dense_ae": ModelFacts(
+        "dense",
+        PAPERS["ae"] + CONDITIONAL,
+        "test_variants.py (sparse, contractive), test_conditional.py",
+    ),
     "dense_vae": ModelFacts(
         "dense",
-        PAPERS["vae"],
-        "test_math.py, test_variants.py (IWAE), test_priors_and_flows.py (MoG, VampPrior, IAF)",
+        PAPERS["vae"] + CONDITIONAL,
+        "test_math.py, test_variants.py (IWAE), test_priors_and_flows.py (MoG, VampPrior, IAF), "
+        "test_conditional.py",
     ),
     "dense_2layer_vae": ModelFacts(
         "dense", PAPERS["2layer"], "test_variants.py::test_two_layer_kl_terms_match_its_log_weights"
@@ -74,8 +81,21 @@ MODELS = {
     "dense_vqvae": ModelFacts("dense", PAPERS["vq"], "test_model_parts.py (VQ)"),
     "dense_ladder_vae": ModelFacts("dense", PAPERS["ladder"], "test_ladder_vae.py"),
     "conv_ladder_vae": ModelFacts("conv", PAPERS["ladder"], "test_ladder_vae.py"),
-    "conv_ae": ModelFacts("conv", PAPERS["ae"], "test_convolutions.py, test_variants.py (MMD)"),
-    "conv_vae": ModelFacts("conv", PAPERS["vae"], "test_variants.py (discretised logistic)"),
+    "conv_ae": ModelFacts(
+        "conv",
+        PAPERS["ae"] + CONDITIONAL,
+        "test_convolutions.py, test_variants.py (MMD), test_conditional.py",
+    ),
+    "conv_vae": ModelFacts(
+        "conv",
+        PAPERS["vae"] + CONDITIONAL,
+        "test_variants.py (discretised logistic), test_conditional.py",
+    ),
+    "conv_classifier": ModelFacts(
+        "conv (classifier, not an autoencoder)",
+        PAPERS["classifier"],
+        "tests/evaluation/test_feature_distance.py, tests/evaluation/test_frechet.py",
+    ),
     "conv_vqvae": ModelFacts("conv", PAPERS["vq"], "test_model_parts.py (VQ)"),
     "resnet_ae": ModelFacts(
         "residual", PAPERS["resnet"], "test_model_parts.py::test_norms_by_name"
@@ -171,7 +191,7 @@ def measured(name: str, num_steps: int, runs: list[str]) -> str:
                 "reconstruction/mse": metrics["pca/model_mse"],
                 "reconstruction/psnr": metrics["pca/model_psnr"],
             }
-        if "reconstruction/mse" not in metrics:
+        if "reconstruction/mse" not in metrics and "classification/accuracy" not in metrics:
             continue
         step = int(results.get("step", metrics.get("cost/step", 0)))
         info_path = os.path.join(root, run_name, "run_info.json")
@@ -182,10 +202,12 @@ def measured(name: str, num_steps: int, runs: list[str]) -> str:
         budget = "" if final >= num_steps else f"; stopped at {final:,} of {num_steps:,} steps"
         seconds = results.get("train_seconds")
         wall = "" if seconds is None else f", {seconds:.0f} s of training"
+        where = f"(checkpoint at step {step:,}{wall}{budget})"
+        if "reconstruction/mse" not in metrics:  # a classifier
+            return f"test accuracy {100 * metrics['classification/accuracy']:.2f}% {where}"
         return (
             f"test MSE {metrics['reconstruction/mse']:.4g}, PSNR "
-            f"{metrics['reconstruction/psnr']:.1f} dB (checkpoint at step {step:,}{wall}"
-            f"{budget})"
+            f"{metrics['reconstruction/psnr']:.1f} dB {where}"
         )
     return "not measured"
 

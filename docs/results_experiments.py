@@ -18,6 +18,7 @@ IMPUTATION = "Imputation"
 LIKELIHOOD = "Likelihood"
 COMPRESSION = "Compression"
 QUANTISERS = "Quantised bottlenecks at equal bits per image"
+GENERATION = "Conditional generation"
 
 TASK_NOTES = {
     ANOMALY: (
@@ -79,6 +80,15 @@ TASK_NOTES = {
         "on the test set (pooled over RVQ's two stages). The baseline is the VQ run of "
         "the same data set at the same budget, evaluated on the same test images. docs/"
         "quantizers.md discusses them."
+    ),
+    GENERATION: (
+        "Class-conditional samples of a conditional VAE (the one-hot label read by encoder "
+        "and decoder): z ~ N(0, I) decoded under each label, 1,000 per class, labelled by "
+        "aelab's own classifier (configs/mnist_classifier.py:mnist, run "
+        "runs/mnist_classifier); the baseline is the same classifier on the 10,000 real "
+        "test images in the same evaluation. The feature distance is the aelab classifier "
+        "Fréchet distance (FID's formula on that classifier's 128-d features): not "
+        "comparable to FID; its baseline is real training vs real test images."
     ),
 }
 
@@ -509,4 +519,40 @@ EXPERIMENTS = [
         for data, dataset in (("mnist", "MNIST"), ("fashion_mnist", "Fashion-MNIST"))
         for quantizer in ("vq", "fsq", "rvq", "lfq")
     ],
+    Experiment(
+        id="mnist_cvae_dense_concat",
+        task=GENERATION,
+        dataset="MNIST (grey levels)",
+        model="dense conditional VAE, label concatenated (784+10-512-256-16)",
+        metrics=("conditional_generation/sample_accuracy", "objective/elbo"),
+        metric_label="classifier accuracy on 10 x 1,000 class-conditional samples / test ELBO",
+        commands=(
+            _train("configs/mnist_classifier.py:mnist", "mnist_classifier"),
+            _train("configs/mnist_cvae.py:dense_concat", "mnist_cvae_dense_concat"),
+            _evaluate(
+                "mnist_cvae_dense_concat",
+                "--evals=objective,conditional_generation,feature_distance,reconstruction",
+            ),
+        ),
+        baselines=("conditional_generation/real_accuracy",),
+        baseline_label="the classifier on real test images",
+        goal=">= 0.90 (issue 16)",
+    ),
+    Experiment(
+        id="mnist_cvae_dense_concat",
+        task=GENERATION,
+        dataset="MNIST (grey levels)",
+        model="dense conditional VAE, label concatenated (784+10-512-256-16)",
+        metrics=("feature_distance/sample_fd", "feature_distance/reconstruction_fd"),
+        metric_label="aelab classifier Fréchet distance (not FID): samples / reconstructions",
+        commands=(
+            _evaluate(
+                "mnist_cvae_dense_concat",
+                "--evals=objective,conditional_generation,feature_distance,reconstruction",
+            ),
+        ),
+        baselines=("feature_distance/train_test_fd",),
+        baseline_label="real training vs real test images",
+        higher_is_better=False,
+    ),
 ]

@@ -48,6 +48,25 @@ carries a learned probability model of it:
 - with a hyperprior, ``side_information(y) -> z`` and ``conditional_scales(z_hat) ->
   sigma`` (the Gaussian scale of each latent).
 
+A classifier (`Classifier`: `conv_classifier`) is a `Model` whose code is its feature
+vector and whose decoder is its classification head, so it trains through the same loop:
+
+- ``num_classes``: K; ``encode(x).mean`` is the penultimate features [batch, features]
+  (what the feature distance compares) and ``decode(features)`` the class logits
+  [batch, K]: the parameters of p(label | x), not of p(x | z). It reconstructs nothing.
+- ``feature_dim``: the number of features.
+
+A conditional model (`ConditionalModel`: a `<family>_ae` / `<family>_vae` with
+``config.model.conditioning`` other than "none") reads a side input c [batch,
+condition_dim] in its encoder and its decoder:
+
+- ``condition_dim``: the size of c.
+- ``conditioned(c) -> Model``: the model with c bound: a view providing the contract
+  of the model (and the latent-variable hooks of a conditional VAE) for that batch.
+  The train and evaluation steps bind the batch's condition (`bind_condition`:
+  ``batch["condition"]`` if present, else the one-hot ``batch["label"]``), so objectives
+  see an ordinary model.
+
 ``train`` switches dropout and batch statistics; ``rngs`` (an ``nnx.Rngs``) supplies the
 randomness and may be None in evaluation. A network knows nothing of its loss:
 auxiliary losses a model contributes (a VQ-VAE's commitment loss) are reported in
@@ -59,6 +78,7 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 import jax
+import jax.numpy as jnp
 from flax import nnx, struct
 
 
@@ -158,6 +178,68 @@ class CompressionModel(Model, Protocol):
 
     def density_logits_cdf(self, values: jax.Array):
         """Logits of the factorized density's CDF: [..., C] -> [..., C]."""
+
+
+@runtime_checkable
+class Classifier(Model, Protocol):
+    """A model whose code is its features and whose decoder is its classification head
+    (see the module docstring)."""
+
+    num_classes: int
+    feature_dim: int
+
+
+@runtime_checkable
+class ConditionalModel(Model, Protocol):
+    """A model that reads a side input in its encoder and decoder (see the module
+    docstring)."""
+
+    condition_dim: int
+
+    def conditioned(self, condition: jax.Array):
+        """The model with condition [batch, condition_dim] bound: a `Model`."""
+
+
+def is_classifier(model: object) -> bool:
+    """Whether `model` is a `Classifier` (its code is features, its decoder a head)."""
+    return isinstance(model, Classifier)
+
+
+def is_conditional_model(model: object) -> bool:
+    """Whether `model` reads a side input (`ConditionalModel`)."""
+    return isinstance(model, ConditionalModel)
+
+
+def condition_of(batch: dict, condition_dim: int) -> jax.Array:
+    """The side input of a batch, float32 [batch, condition_dim]: ``batch["condition"]``
+    if present, else ``one_hot(batch["label"], condition_dim)``.
+
+    Raises:
+      ValueError: the batch has neither, or a condition of the wrong size.
+    """
+    if "condition" in batch:
+        condition = jnp.asarray(batch["condition"], jnp.float32)
+    elif "label" in batch:
+        condition = jax.nn.one_hot(batch["label"], condition_dim, dtype=jnp.float32)
+    else:
+        raise ValueError(
+            "A conditional model needs batch['label'] (or batch['condition']) and this batch "
+            "has neither: use a labelled data set, or config.model.conditioning='none'."
+        )
+    if condition.shape[-1] != condition_dim:
+        raise ValueError(
+            f"The batch's condition has {condition.shape[-1]} values per example; the model "
+            f"reads config.model.condition_dim={condition_dim}."
+        )
+    return condition
+
+
+def bind_condition(model, batch: dict):
+    """`model` with the batch's condition bound when it is a `ConditionalModel`, else
+    `model` itself: what the train and evaluation steps hand the objective."""
+    if not is_conditional_model(model):
+        return model
+    return model.conditioned(condition_of(batch, model.condition_dim))
 
 
 def is_compression_model(model: object) -> bool:

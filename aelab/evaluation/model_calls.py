@@ -12,30 +12,44 @@ import jax
 import numpy as np
 from flax import nnx
 
-from aelab.core.contract import is_latent_variable_model
+from aelab.core.contract import (
+    condition_of,
+    is_conditional_model,
+    is_latent_variable_model,
+)
 from aelab.training.state import merge_model
 
 
-def map_in_batches(fn: Callable, inputs: np.ndarray, batch_size: int):
+def map_in_batches(fn: Callable, inputs: np.ndarray | tuple, batch_size: int):
     """Applies `fn` (on [batch_size, ...] arrays) to `inputs` [n, ...] batch by batch,
     padding the last batch with copies of its first row; returns `fn`'s outputs (a
-    pytree of arrays, or None leaves) concatenated to length n, as NumPy arrays."""
-    n = len(inputs)
+    pytree of arrays, or None leaves) concatenated to length n, as NumPy arrays.
+
+    `inputs` may be a tuple of arrays of the same length n (an input and its condition):
+    `fn` is then called with one batch of each."""
+    arrays = inputs if isinstance(inputs, tuple) else (inputs,)
+    n = len(arrays[0])
     if n == 0:
         raise ValueError("No examples to evaluate.")
     outputs = []
     for start in range(0, n, batch_size):
-        batch = inputs[start : start + batch_size]
-        real = len(batch)
+        batch = [a[start : start + batch_size] for a in arrays]
+        real = len(batch[0])
         if real < batch_size:
-            batch = np.concatenate([batch, np.repeat(batch[:1], batch_size - real, axis=0)])
-        out = jax.device_get(fn(batch))
+            batch = [
+                np.concatenate([b, np.repeat(b[:1], batch_size - real, axis=0)]) for b in batch
+            ]
+        out = jax.device_get(fn(*batch))
         outputs.append(jax.tree.map(lambda a, real=real: np.asarray(a)[:real], out))
     return jax.tree.map(lambda *parts: np.concatenate(parts), *outputs)
 
 
 class ModelCalls:
     """Batched calls of one trained model (eval mode: no dropout, running statistics).
+
+    A conditional model (`aelab.core.contract.ConditionalModel`) needs its side input:
+    `encode`, `decode` and `reconstruct` take `condition=` [n, condition_dim]
+    (`label_condition(labels)` makes the one-hot one); without it they raise.
 
     Args:
       graphdef, params, model_state: the model (see `TrainedRun`).
@@ -50,22 +64,23 @@ class ModelCalls:
         self.likelihood = likelihood
         self.batch_size = batch_size
 
-        def model(params, model_state):
-            return merge_model(graphdef, params, model_state)
+        def model(params, model_state, condition=None):
+            raw = merge_model(graphdef, params, model_state)
+            return raw if condition is None else raw.conditioned(condition)
 
         @jax.jit
-        def encode(params, model_state, x):
-            encoding = model(params, model_state).encode(x, train=False, rngs=None)
+        def encode(params, model_state, x, condition=None):
+            encoding = model(params, model_state, condition).encode(x, train=False, rngs=None)
             return encoding.mean, encoding.log_var
 
         @jax.jit
-        def decode(params, model_state, z):
-            decoded = model(params, model_state).decode(z, train=False, rngs=None)
+        def decode(params, model_state, z, condition=None):
+            decoded = model(params, model_state, condition).decode(z, train=False, rngs=None)
             return likelihood.mean(decoded)
 
         @jax.jit
-        def reconstruct(params, model_state, x):
-            output = model(params, model_state)(x, train=False, rngs=None)
+        def reconstruct(params, model_state, x, condition=None):
+            output = model(params, model_state, condition)(x, train=False, rngs=None)
             return likelihood.mean(output.decoded), output.code
 
         @jax.jit(static_argnums=3)
@@ -96,30 +111,64 @@ class ModelCalls:
         """Whether the model is a latent-variable model (`aelab.core.contract`)."""
         return is_latent_variable_model(self.model())
 
-    def encode(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """(code or posterior mean [n, *latent], posterior log-variance or None)."""
+    @property
+    def condition_dim(self) -> int | None:
+        """The size of a conditional model's side input; None for other models."""
+        model = self.model()
+        return model.condition_dim if is_conditional_model(model) else None
+
+    def label_condition(self, labels: np.ndarray | None) -> np.ndarray | None:
+        """The side input a conditional model reads for `labels` [n] (one-hot, float32
+        [n, condition_dim]); None for an unconditional model."""
+        dim = self.condition_dim
+        if dim is None:
+            return None
+        if labels is None:
+            raise ValueError(
+                "This model is conditional (config.model.conditioning) and this data has no "
+                "labels to condition on; evaluate it on a labelled data set."
+            )
+        return np.asarray(condition_of({"label": np.asarray(labels)}, dim))
+
+    def _call(self, fn, x: np.ndarray, condition: np.ndarray | None):
+        if condition is None:
+            if self.condition_dim is not None:
+                raise ValueError(
+                    "This model is conditional (config.model.conditioning): this evaluator "
+                    "calls it without a condition; use one that passes the labels "
+                    "(reconstruction, feature_distance, conditional_generation, likelihood "
+                    "through the objective)."
+                )
+            return map_in_batches(
+                lambda b: fn(self.params, self.model_state, b), x, self.batch_size
+            )
         return map_in_batches(
-            lambda b: self._encode(self.params, self.model_state, b), x, self.batch_size
+            lambda b, c: fn(self.params, self.model_state, b, c),
+            (x, np.asarray(condition, np.float32)),
+            self.batch_size,
         )
 
-    def codes(self, x: np.ndarray) -> np.ndarray:
+    def encode(
+        self, x: np.ndarray, condition: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(code or posterior mean [n, *latent], posterior log-variance or None)."""
+        return self._call(self._encode, x, condition)
+
+    def codes(self, x: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
         """The deterministic code of each example (a VAE's posterior mean), flattened:
         [n, code_size]."""
-        mean, _ = self.encode(x)
+        mean, _ = self.encode(x, condition)
         return mean.reshape(len(mean), -1)
 
-    def decode(self, z: np.ndarray) -> np.ndarray:
-        """Reconstructions in data space (the likelihood's mean) of codes z [n, *latent]."""
-        return map_in_batches(
-            lambda b: self._decode(self.params, self.model_state, b), z, self.batch_size
-        )
+    def decode(self, z: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
+        """Reconstructions in data space (the likelihood's mean) of codes z [n, *latent]
+        (under condition [n, condition_dim] for a conditional model)."""
+        return self._call(self._decode, z, condition)
 
-    def reconstruct(self, x: np.ndarray) -> np.ndarray:
+    def reconstruct(self, x: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
         """decode(code of x) in data space: [n, *data_shape]. For a VAE the code is the
         posterior mean."""
-        reconstructions, _ = map_in_batches(
-            lambda b: self._reconstruct(self.params, self.model_state, b), x, self.batch_size
-        )
+        reconstructions, _ = self._call(self._reconstruct, x, condition)
         return reconstructions
 
     def kl(self, x: np.ndarray, key: jax.Array) -> np.ndarray:

@@ -11,7 +11,8 @@ from aelab.evaluation.registry import Evaluator, register_evaluator
 @options_class
 class ReconstructionEvaluator(Evaluator):
     """Reconstruction quality on the evaluation split (a VAE decodes its posterior mean;
-    the reconstruction is the likelihood's mean, e.g. pixel probabilities).
+    the reconstruction is the likelihood's mean, e.g. pixel probabilities; a conditional
+    model reads each example's own label).
 
     Metrics: mse (mean squared error per value), psnr (dB, mean over examples, data
     range 1 for data scaled to [0, 1]), ssim (images only; see
@@ -27,7 +28,8 @@ class ReconstructionEvaluator(Evaluator):
 
     def __call__(self, context) -> dict[str, float]:
         data = context.split("eval", labels=context.eval_labels(), max_examples=self.max_examples)
-        reconstructions = context.model_calls.reconstruct(data.inputs)
+        calls = context.model_calls
+        reconstructions = calls.reconstruct(data.inputs, calls.label_condition(data.labels))
         metrics = quality_metrics(
             data.inputs,
             reconstructions,

@@ -20,6 +20,12 @@ from aelab.models.iaf import InverseAutoregressiveFlow
 from aelab.models.priors import StandardNormalPrior
 
 
+def _given(condition: jax.Array | None) -> dict:
+    """{"condition": condition} when there is one, else {} (unconditional networks take
+    no condition argument)."""
+    return {} if condition is None else {"condition": condition}
+
+
 class Autoencoder(nnx.Module):
     """A deterministic autoencoder: z = encoder(x), decoded = decoder(z).
 
@@ -30,6 +36,11 @@ class Autoencoder(nnx.Module):
     trained with teacher forcing) is also given the inputs when reconstructing them in
     training mode: `decoder(z, train=, rngs=, inputs=x)`. In evaluation mode, and in
     `decode(z)`, it runs on its own predictions.
+
+    Every method takes an optional `condition` [batch, condition_dim], handed to the
+    encoder and the decoder as `condition=` (only when given, so unconditional networks,
+    and subclasses whose methods take no condition, never see it): what
+    `aelab.models.conditional` builds on.
     """
 
     def __init__(self, encoder: nnx.Module, decoder: nnx.Module, latent_dim: int):
@@ -38,34 +49,55 @@ class Autoencoder(nnx.Module):
         self.latent_dim = latent_dim
 
     def encode(
-        self, x: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None
+        self,
+        x: jax.Array,
+        *,
+        train: bool = False,
+        rngs: nnx.Rngs | None = None,
+        condition: jax.Array | None = None,
     ) -> Encoding:
         """Codes of a batch: x [batch, *input_shape] -> Encoding(mean=[batch, latent_dim])."""
-        return Encoding(mean=self.encoder(x, train=train, rngs=rngs))
+        return Encoding(mean=self.encoder(x, train=train, rngs=rngs, **_given(condition)))
 
     def decode(
-        self, z: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None
+        self,
+        z: jax.Array,
+        *,
+        train: bool = False,
+        rngs: nnx.Rngs | None = None,
+        condition: jax.Array | None = None,
     ) -> jax.Array:
         """Parameters of p(x|z): z [batch, latent_dim] -> [batch, *output_shape]."""
-        return self.decoder(z, train=train, rngs=rngs)
+        return self.decoder(z, train=train, rngs=rngs, **_given(condition))
 
     def reconstruct(
-        self, z: jax.Array, x: jax.Array, *, train: bool, rngs: nnx.Rngs | None
+        self,
+        z: jax.Array,
+        x: jax.Array,
+        *,
+        train: bool,
+        rngs: nnx.Rngs | None,
+        condition: jax.Array | None = None,
     ) -> jax.Array:
         """Decodes `z` as the reconstruction of `x` [batch, *input_shape] (teacher forcing
         for decoders that condition on their inputs, in training mode)."""
         if train and self.decoder.conditions_on_inputs:
-            return self.decoder(z, train=train, rngs=rngs, inputs=x)
-        return self.decode(z, train=train, rngs=rngs)
+            return self.decoder(z, train=train, rngs=rngs, inputs=x, **_given(condition))
+        return self.decode(z, train=train, rngs=rngs, **_given(condition))
 
     def __call__(
-        self, x: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None
+        self,
+        x: jax.Array,
+        *,
+        train: bool = False,
+        rngs: nnx.Rngs | None = None,
+        condition: jax.Array | None = None,
     ) -> ModelOutput:
-        encoding = self.encode(x, train=train, rngs=rngs)
+        encoding = self.encode(x, train=train, rngs=rngs, **_given(condition))
         return ModelOutput(
             encoding=encoding,
             code=encoding.mean,
-            decoded=self.reconstruct(encoding.mean, x, train=train, rngs=rngs),
+            decoded=self.reconstruct(encoding.mean, x, train=train, rngs=rngs, **_given(condition)),
         )
 
 
@@ -109,14 +141,19 @@ class GaussianVAE(Autoencoder):
         )
 
     def encode(
-        self, x: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None
+        self,
+        x: jax.Array,
+        *,
+        train: bool = False,
+        rngs: nnx.Rngs | None = None,
+        condition: jax.Array | None = None,
     ) -> Encoding:
         """The posterior q(z|x): x [batch, *input_shape] -> Encoding(mean, log_var).
 
         Both `mean` and `log_var` are [batch, latent_dim]; with a flow, `extras["context"]`
         is its context h [batch, flow.context_dim].
         """
-        params = self.encoder(x, train=train, rngs=rngs)
+        params = self.encoder(x, train=train, rngs=rngs, **_given(condition))
         if self.flow is None:
             mean, log_var = jnp.split(params, 2, axis=-1)
             return Encoding(mean=mean, log_var=log_var)
@@ -176,6 +213,7 @@ class GaussianVAE(Autoencoder):
         rngs: nnx.Rngs,
         num_samples: int,
         train: bool = False,
+        condition: jax.Array | None = None,
     ) -> jax.Array:
         """log w = log p(x|z) + log p(z) - log q(z|x) for `num_samples` posterior samples.
 
@@ -183,10 +221,12 @@ class GaussianVAE(Autoencoder):
           x: [batch, *data_shape] data (the decoder's targets and the encoder's inputs).
           likelihood: scores decoder outputs against `x` (`aelab.objectives.likelihoods`).
           num_samples: k.
+          condition: [batch, condition_dim] for a conditional model (each of the k
+            samples of an example is decoded under its condition).
         Returns:
           [num_samples, batch] log weights.
         """
-        encoding = self.encode(x, train=train, rngs=rngs)
+        encoding = self.encode(x, train=train, rngs=rngs, **_given(condition))
         if self.flow is None:
             z = self.sample_posterior(encoding, rngs, num_samples)  # [k, batch, latent]
         else:
@@ -195,7 +235,13 @@ class GaussianVAE(Autoencoder):
             )
             z, log_qz = self._flow_sample(encoding, eps)
         k, batch = z.shape[:2]
-        decoded = self.decode(z.reshape(k * batch, *z.shape[2:]), train=train, rngs=rngs)
+        repeated = None
+        if condition is not None:
+            repeated = jnp.broadcast_to(condition, (k, *condition.shape))
+            repeated = repeated.reshape(k * batch, *condition.shape[1:])
+        decoded = self.decode(
+            z.reshape(k * batch, *z.shape[2:]), train=train, rngs=rngs, **_given(repeated)
+        )
         targets = jnp.broadcast_to(x, (k, *x.shape)).reshape(k * batch, *x.shape[1:])
         log_px_z = likelihood.log_prob(decoded, targets).reshape(k, batch)
         flat_z = z.reshape(k, batch, -1)
@@ -209,11 +255,16 @@ class GaussianVAE(Autoencoder):
         return log_px_z + log_pz - log_qz
 
     def __call__(
-        self, x: jax.Array, *, train: bool = False, rngs: nnx.Rngs | None = None
+        self,
+        x: jax.Array,
+        *,
+        train: bool = False,
+        rngs: nnx.Rngs | None = None,
+        condition: jax.Array | None = None,
     ) -> ModelOutput:
         """Decodes a posterior sample when `rngs` is given, the posterior mean otherwise
         (with a flow: the flow of the Gaussian's mean, eps = 0)."""
-        encoding = self.encode(x, train=train, rngs=rngs)
+        encoding = self.encode(x, train=train, rngs=rngs, **_given(condition))
         if self.analytic_kl:
             code = encoding.mean if rngs is None else self.sample_posterior(encoding, rngs)
         else:
@@ -223,7 +274,7 @@ class GaussianVAE(Autoencoder):
         return ModelOutput(
             encoding=encoding,
             code=code,
-            decoded=self.reconstruct(code, x, train=train, rngs=rngs),
+            decoded=self.reconstruct(code, x, train=train, rngs=rngs, **_given(condition)),
         )
 
     def _sample_with_log_density(

@@ -11,16 +11,24 @@ import jax.numpy as jnp
 from flax import nnx
 
 from aelab.core.options import option, options_class
+from aelab.models.conditional import (
+    ConditioningOptions,
+    concat_width,
+    film_layers,
+    modulate,
+    with_condition_channels,
+    with_condition_values,
+)
 from aelab.models.convolutions import StrideTwoConvTranspose, conv_layer
 from aelab.models.layers import ACTIVATION_NAMES, Decoder, get_activation
-from aelab.models.registry import ModelOptions
 
 UPSAMPLING_MODES = ("transpose", "subpixel", "resize")
 
 
 @options_class
-class ConvOptions(ModelOptions):
-    """`config.model` of the conv family."""
+class ConvOptions(ConditioningOptions):
+    """`config.model` of the conv family (with the optional side input of
+    `aelab.models.conditional`)."""
 
     channels: tuple[int, ...] = option(
         (32, 64),
@@ -64,6 +72,8 @@ class ConvEncoder(nnx.Module):
     """Stride-2 3x3 convolutions, then a linear map of the flattened features.
 
     [batch, H, W, C] -> [batch, out_features]; each stage halves H and W (rounding up).
+    Under `options.conditioning`, a condition [batch, condition_dim] is appended to the
+    input as constant channels ("concat") or modulates each stage ("film").
     """
 
     def __init__(
@@ -73,7 +83,9 @@ class ConvEncoder(nnx.Module):
         channels = options.channels
         kernel = options.kernel_size
         self.activation = get_activation(options.activation)
-        sizes = [in_channels, *channels]
+        self.concat_width = concat_width(options)
+        self.films = film_layers(options, channels, rngs=rngs)
+        sizes = [in_channels + self.concat_width, *channels]
         self.convs = nnx.List(
             [
                 conv_layer(a, b, (kernel, kernel), strides=2, padding="SAME", rngs=rngs)
@@ -86,11 +98,20 @@ class ConvEncoder(nnx.Module):
         h, w = downsampled_size(height, len(channels)), downsampled_size(width, len(channels))
         self.out = nnx.Linear(h * w * channels[-1], out_features, rngs=rngs)
 
-    def __call__(self, x: jax.Array, *, train: bool, rngs: nnx.Rngs | None) -> jax.Array:
+    def __call__(
+        self,
+        x: jax.Array,
+        *,
+        train: bool,
+        rngs: nnx.Rngs | None,
+        condition: jax.Array | None = None,
+    ) -> jax.Array:
+        x = with_condition_channels(x, condition, self.concat_width)
         for i, conv in enumerate(self.convs):
             x = conv(x)
             if self.norms:
                 x = self.norms[i](x, use_running_average=not train)
+            x = modulate(self.films, i, x, condition)
             x = self.activation(x)
         return self.out(x.reshape((*x.shape[:-3], -1)))
 
@@ -103,7 +124,8 @@ class ConvDecoder(Decoder):
     transposed convolutions, same parameters and function, computed as a convolution to
     4x the channels then depth-to-space: faster on CPU, see `aelab.models.convolutions`)
     or "resize" (nearest-neighbour x2 then a 3x3 convolution, which avoids checkerboard
-    artefacts).
+    artefacts). Under `options.conditioning`, a condition [batch, condition_dim] is
+    appended to the code ("concat") or modulates each upsampling stage ("film").
     """
 
     def __init__(
@@ -125,8 +147,12 @@ class ConvDecoder(Decoder):
             downsampled_size(width, len(channels)),
             channels[0],
         )
-        self.project = nnx.Linear(latent_dim, math.prod(self.start_shape), rngs=rngs)
+        self.concat_width = concat_width(options)
+        self.project = nnx.Linear(
+            latent_dim + self.concat_width, math.prod(self.start_shape), rngs=rngs
+        )
         sizes = [*channels, channels[-1]]
+        self.films = film_layers(options, sizes[1:], rngs=rngs)
         if self.upsample == "resize":
             self.ups = nnx.List(
                 [
@@ -146,7 +172,15 @@ class ConvDecoder(Decoder):
         )
         self.out = conv_layer(sizes[-1], out_channels, (kernel, kernel), padding="SAME", rngs=rngs)
 
-    def __call__(self, z: jax.Array, *, train: bool, rngs: nnx.Rngs | None) -> jax.Array:
+    def __call__(
+        self,
+        z: jax.Array,
+        *,
+        train: bool,
+        rngs: nnx.Rngs | None,
+        condition: jax.Array | None = None,
+    ) -> jax.Array:
+        z = with_condition_values(z, condition, self.concat_width)
         x = self.activation(self.project(z)).reshape(z.shape[:-1] + self.start_shape)
         for i, up in enumerate(self.ups):
             if self.upsample == "resize":
@@ -154,6 +188,7 @@ class ConvDecoder(Decoder):
             x = up(x)
             if self.norms:
                 x = self.norms[i](x, use_running_average=not train)
+            x = modulate(self.films, i, x, condition)
             x = self.activation(x)
         x = self.out(x)
         height, width = self.output_hw

@@ -5,7 +5,9 @@ wrapped by `Autoencoder` or `GaussianVAE`; the VAE's options add its prior and
 posterior, `aelab.models.variational`) and, for those listed with the "vqvae"
 variant, `<family>_vqvae` (`VQAutoencoder`: the same pair around a quantiser,
 `config.model.quantizer` from `aelab.models.quantizers`, whose options join the
-family's).
+family's). The families whose networks read a side input (`conditional`: dense and
+conv) build `ConditionalAutoencoder` / `ConditionalGaussianVAE` instead when
+`config.model.conditioning` is not "none" (`aelab.models.conditional`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ from collections.abc import Callable
 from aelab.core.options import Options, options_class
 from aelab.models import attention, conv, dense, recurrent, resnet
 from aelab.models.autoencoder import Autoencoder, GaussianVAE
+from aelab.models.conditional import (
+    ConditionalAutoencoder,
+    ConditionalGaussianVAE,
+    require_unconditioned,
+)
 from aelab.models.quantizers import QuantizedOptions, build_quantizer
 from aelab.models.registry import register_model
 from aelab.models.variational import (
@@ -43,6 +50,8 @@ class Family:
       tiny_fields, tiny_input_shape: a tiny instance for the tests.
       variants: which of "ae", "vae", "vqvae" to register.
       tiny_vae_objective: `config.objective` fields the tests train the tiny VAE with.
+      conditional: whether its options and networks take a side input
+        (`aelab.models.conditional.ConditioningOptions`).
     """
 
     encoder: Callable
@@ -53,6 +62,7 @@ class Family:
     variants: tuple[str, ...] = ("ae", "vae")
     decoder_reads_inputs: bool = False
     tiny_vae_objective: dict = dataclasses.field(default_factory=lambda: {"name": "elbo"})
+    conditional: bool = False
 
 
 # Transformer and recurrent decoders are flexible enough to ignore a 4-d code: with
@@ -69,6 +79,7 @@ FAMILIES = {
         dense.DenseOptions,
         {"hidden_dims": (16,), "latent_dim": 4},
         variants=VARIANTS,
+        conditional=True,
     ),
     "conv": Family(
         conv.ConvEncoder,
@@ -76,6 +87,7 @@ FAMILIES = {
         conv.ConvOptions,
         {"channels": (8, 16), "latent_dim": 4},
         variants=VARIANTS,
+        conditional=True,
     ),
     "resnet": Family(
         resnet.ResNetEncoder,
@@ -154,8 +166,15 @@ def _register_family(name: str, family: Family) -> None:
         )
         return encoder, decoder
 
+    def conditioned(options) -> bool:
+        return family.conditional and options.conditioning != "none"
+
     def build_ae(options, input_shape, output_shape, rngs):
         pair = make_pair(options, input_shape, output_shape, rngs, options.latent_dim)
+        if conditioned(options):
+            return ConditionalAutoencoder(
+                *pair, options.latent_dim, condition_dim=options.condition_dim
+            )
         return Autoencoder(*pair, options.latent_dim)
 
     def build_vae(options, input_shape, output_shape, rngs):
@@ -163,9 +182,24 @@ def _register_family(name: str, family: Family) -> None:
         pair = make_pair(options, input_shape, output_shape, rngs, features)
         prior = build_prior(options, input_shape, rngs)
         flow = build_posterior_flow(options, rngs)
+        if conditioned(options):
+            if options.prior == "vamp":
+                raise ValueError(
+                    "config.model.prior='vamp' encodes pseudo-inputs, which have no "
+                    "condition; a conditional VAE takes prior='standard' or 'mog'."
+                )
+            return ConditionalGaussianVAE(
+                *pair,
+                options.latent_dim,
+                condition_dim=options.condition_dim,
+                prior=prior,
+                flow=flow,
+            )
         return GaussianVAE(*pair, options.latent_dim, prior=prior, flow=flow)
 
     def build_vqvae(options, input_shape, output_shape, rngs):
+        if family.conditional:
+            require_unconditioned(options, f"{name}_vqvae")
         pair = make_pair(options, input_shape, output_shape, rngs, options.latent_dim)
         return VQAutoencoder(*pair, options.latent_dim, build_quantizer(options, rngs))
 

@@ -26,6 +26,7 @@ from aelab.core.contract import Encoding, ModelOutput
 from aelab.core.distributions import gaussian_log_density, standard_normal_log_density
 from aelab.core.options import option, options_class
 from aelab.models.autoencoder import GaussianVAE
+from aelab.models.conditional import require_unconditioned
 from aelab.models.dense import MLP, DenseDecoder, DenseEncoder, DenseOptions
 from aelab.models.layers import ACTIVATION_NAMES
 from aelab.models.registry import register_model
@@ -186,6 +187,7 @@ def build_dense_2layer_vae(
     options: TwoLayerOptions, input_shape, output_shape, rngs: nnx.Rngs
 ) -> TwoLayerVAE:
     """The IWAE paper's two-stochastic-layer MLP VAE."""
+    require_unconditioned(options, "dense_2layer_vae")
     latent = options.latent_dim
     top_encoder, top_decoder, top_latent = build_top_layers(options, latent, rngs)
     return TwoLayerVAE(

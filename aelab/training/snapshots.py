@@ -6,10 +6,17 @@ import functools
 import os
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from aelab.core.contract import is_latent_variable_model
+from aelab.core.contract import (
+    bind_condition,
+    condition_of,
+    is_classifier,
+    is_conditional_model,
+    is_latent_variable_model,
+)
 from aelab.data.pipeline import ProcessSlice, eval_batches
 from aelab.training.mesh import replicated
 from aelab.training.seeds import data_seed
@@ -29,7 +36,9 @@ class ImageSnapshots:
     reconstructions) and, for VAEs, `images/samples_<step>.png` (decoded prior samples);
     time series get line plots instead. Also sends the grids to TensorBoard.
 
-    The inputs are the first examples of the evaluation split, the same at every step.
+    The inputs are the first examples of the evaluation split, the same at every step. A
+    conditional model reconstructs them under their own labels and samples the classes in
+    turn (sample i has class i mod condition_dim); a classifier draws nothing.
     """
 
     def __init__(self, workdir, graphdef, spec, eval_source, config, mesh, *, is_chief: bool):
@@ -47,19 +56,29 @@ class ImageSnapshots:
             )
         )
         self.inputs = np.asarray(batch["inputs"])
+        self.graphdef = graphdef
+        self.draws: bool | None = None  # known at the first write, from the state
+        images = {k: np.asarray(v) for k, v in batch.items() if k in ("inputs", "label")}
         likelihood = spec.objective.likelihood
         sharding = replicated(mesh)
-        self._inputs_on_device = jax.make_array_from_process_local_data(sharding, self.inputs)
+        self._inputs_on_device = {
+            k: jax.make_array_from_process_local_data(sharding, v) for k, v in images.items()
+        }
         sample_key = jax.random.PRNGKey(config.seed + 2)
 
         # Replicated outputs: every process can read them, whatever the state's sharding.
         @functools.partial(jax.jit, out_shardings=sharding)
-        def reconstruct_and_sample(state, inputs):
-            model = merge_model(graphdef, state.params, state.model_state)
-            reconstructions = likelihood.mean(model(inputs, train=False, rngs=None).decoded)
+        def reconstruct_and_sample(state, batch):
+            raw = merge_model(graphdef, state.params, state.model_state)
+            model = bind_condition(raw, batch)
+            decoded = model(batch["inputs"], train=False, rngs=None).decoded
+            reconstructions = likelihood.mean(decoded)
             samples = None
             if is_latent_variable_model(model):
                 z = model.sample_prior(nnx.Rngs(sample_key), _NUM_SAMPLES)
+                if is_conditional_model(raw):
+                    classes = {"label": jnp.arange(_NUM_SAMPLES) % raw.condition_dim}
+                    model = raw.conditioned(condition_of(classes, raw.condition_dim))
                 samples = likelihood.mean(model.decode(z, train=False))
             return reconstructions, samples
 
@@ -69,6 +88,12 @@ class ImageSnapshots:
         return np.asarray(x).reshape((-1, *self.display_shape))
 
     def write(self, step: int, state, writer) -> None:
+        if self.draws is None:
+            self.draws = not is_classifier(
+                merge_model(self.graphdef, state.params, state.model_state)
+            )
+        if not self.draws:
+            return
         reconstructions, samples = self._render(state, self._inputs_on_device)
         if not self.is_chief:
             return

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
+from aelab.core.contract import bind_condition
 from aelab.core.options import Options, option, options_class
 from aelab.objectives import Objective
 from aelab.objectives.adversarial import AdversarialObjective
@@ -59,7 +60,8 @@ def make_train_step(
     The batch is a dict of global arrays [batch, ...]. The step's randomness (dropout,
     posterior samples) is `fold_in(state.rng, state.step)`, so it depends on the step
     alone and a resumed run repeats it exactly. Metrics are scalars: the objective's,
-    plus "grad_norm" and "learning_rate".
+    plus "grad_norm" and "learning_rate". A conditional model is handed to the
+    objective with the batch's condition bound (`aelab.core.contract.bind_condition`).
 
     `compute_dtype="bfloat16"` is mixed precision: the model runs on bfloat16 copies of
     the parameters and inputs, while the parameters, their gradients, the optimizer
@@ -80,8 +82,13 @@ def make_train_step(
                     batch, targets=targets_of(batch), inputs=batch["inputs"].astype(compute)
                 )
             model = merge_model(graphdef, model_params, state.model_state)
+            # A conditional model reads the batch's labels (aelab.core.contract).
             loss, metrics = objective(
-                model, model_batch, rngs=nnx.Rngs(key), train=True, step=state.step
+                bind_condition(model, model_batch),
+                model_batch,
+                rngs=nnx.Rngs(key),
+                train=True,
+                step=state.step,
             )
             model_state = nnx.to_pure_dict(nnx.state(model, nnx.Not(nnx.Param)))
             if compute is not None:
@@ -237,7 +244,13 @@ def make_eval_step(
     def eval_step(state: TrainState, batch: dict, key: jax.Array) -> tuple[Metrics, jax.Array]:
         model = merge_model(graphdef, state.params, state.model_state)
         if discriminator_graphdef is None:
-            _, metrics = objective(model, batch, rngs=nnx.Rngs(key), train=False, step=state.step)
+            _, metrics = objective(
+                bind_condition(model, batch),
+                batch,
+                rngs=nnx.Rngs(key),
+                train=False,
+                step=state.step,
+            )
         else:
             discriminator = merge_model(
                 discriminator_graphdef, state.discriminator_params, state.discriminator_state

@@ -28,6 +28,7 @@ import jax.numpy as jnp
 from absl import logging
 from flax import nnx
 
+from aelab.core.contract import bind_condition
 from aelab.core.errors import ConfigError
 from aelab.core.plugins import import_modules
 from aelab.core.schema import ConfigSchema, Report
@@ -149,6 +150,7 @@ def _check_model_and_objective(config, spec: RunSpec, report: Report):
 
     def forward():
         model = build_model(config.model, example_shape, output_shape, rngs=nnx.Rngs(0))
+        model = bind_condition(model, batch)
         decoded = model(batch["inputs"], train=True, rngs=nnx.Rngs(1)).decoded
         loss, metrics = build_objective(config.objective)(
             model, batch, rngs=nnx.Rngs(2), train=True, step=0

@@ -38,6 +38,7 @@ FAST_EVALS = {
     "imputation": {"iterations": 3, "fit_examples": 500},
     "generation": {"num_samples": 16, "scatter_examples": 200},
     "cost": {},
+    "objective": {},
 }
 
 
@@ -69,6 +70,9 @@ TESTED_ELSEWHERE = {
     "rate_distortion": "tests/evaluation/test_rate_distortion.py (a learned codec)",
     "disentanglement": "tests/evaluation/test_disentanglement.py (data with known factors)",
     "codebook": "tests/evaluation/test_codebook.py (a quantised model)",
+    "classification": "tests/evaluation/test_feature_distance.py (a classifier run)",
+    "feature_distance": "tests/evaluation/test_feature_distance.py (with a classifier run)",
+    "conditional_generation": "tests/evaluation/test_feature_distance.py (a conditional VAE)",
 }
 
 

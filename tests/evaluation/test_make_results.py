@@ -183,3 +183,23 @@ def test_a_kept_row_keeps_its_baseline_label_once(tmp_path):
         results_md.write_text(make_results.render(str(tmp_path / "none"), previous=previous))
     row = _row(results_md.read_text(), hinton.model)
     assert "| 13.87 (PCA-30) | yes (-10.8) |" in row, row
+
+
+def test_a_kept_baseline_cell_keeps_its_label_once(tmp_path):
+    make_results = _module()
+    experiment = _experiment("mnist_cvae_dense_concat")
+    earlier = tmp_path / "earlier"
+    metrics = {
+        "conditional_generation/sample_accuracy": 0.92,
+        "objective/elbo": -94.7,
+        "conditional_generation/real_accuracy": 0.99,
+    }
+    _write_results(earlier, experiment.id, metrics)
+    results_md = tmp_path / "results.md"
+    results_md.write_text(make_results.render(str(earlier)))
+    label = f"({experiment.baseline_label})"
+    assert _row(results_md.read_text(), experiment.model).count(label) == 1
+    kept = make_results.render(
+        str(tmp_path / "none"), previous=make_results.Previous.read(str(results_md))
+    )
+    assert _row(kept, experiment.model).count(label) == 1

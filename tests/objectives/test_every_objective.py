@@ -4,7 +4,8 @@ scalars, and a few optimizer steps lower it on a fixed batch.
 
 A dense VAE suits every objective that takes any model or a latent-variable one (the
 reconstruction objectives read its code; the variational ones its posterior); one that
-declares `model_kind = "compression"` gets a tiny learned codec. Each is built with the
+declares `model_kind = "compression"` gets a tiny learned codec, one with "classifier"
+a tiny conv classifier (the batch has labels). Each is built with the
 first likelihood it declares (`Objective.likelihoods`), so a new objective needs nothing
 here but to register.
 """
@@ -32,12 +33,21 @@ def name(request):
 
 def _batch():
     rng = np.random.default_rng(0)
-    return {"inputs": jnp.asarray((rng.random((16, 8, 8, 1)) < 0.3).astype(np.float32))}
+    inputs = (rng.random((16, 8, 8, 1)) < 0.3).astype(np.float32)
+    # Labels for the objectives that read them (classification): a function of the inputs.
+    labels = (inputs.mean(axis=(1, 2, 3)) > 0.3).astype(np.int32)
+    return {"inputs": jnp.asarray(inputs), "label": jnp.asarray(labels)}
 
 
 def _model(name):
-    if OBJECTIVES.get(name).model_kind == "compression":
+    kind = OBJECTIVES.get(name).model_kind
+    if kind == "compression":
         fields = {"name": "factorized_prior", "transform": "dense", "channels": (16,)}
+    elif kind == "classifier":
+        fields = {"name": "conv_classifier", "channels": (4,)}
+        config = ml_collections.ConfigDict({**fields, "latent_dim": 4})
+        output_shape = build_objective(_config(name)).decoder_output_shape((8, 8, 1))
+        return build_model(config, (8, 8, 1), output_shape, rngs=nnx.Rngs(0))
     else:
         fields = {"name": "dense_vae", "hidden_dims": (16,)}
     config = ml_collections.ConfigDict({**fields, "latent_dim": 4})
@@ -64,7 +74,9 @@ def test_the_registry_lists_the_objectives():
 
 def test_declared_defaults_build(name):
     objective = build_objective(_config(name))
-    assert objective.decoder_output_shape((8, 8, 1)) == (8, 8, 1)
+    # A classifier's objective asks for class logits, every other one for the data.
+    expected = (objective.num_classes,) if objective.model_kind == "classifier" else (8, 8, 1)
+    assert objective.decoder_output_shape((8, 8, 1)) == expected
     assert OBJECTIVES.options(name).option_names()  # every objective declares options
 
 
