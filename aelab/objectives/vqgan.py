@@ -4,6 +4,7 @@ adaptively weighted PatchGAN loss."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import jax
@@ -12,7 +13,7 @@ import optax
 from flax import nnx
 
 from aelab.core.options import option, options_class
-from aelab.objectives import gan
+from aelab.objectives import gan, perceptual
 from aelab.objectives.adversarial import AdversarialObjective
 from aelab.objectives.base import (
     Metrics,
@@ -73,6 +74,25 @@ class VqganOptions(ObjectiveOptions):
     lecam_decay: float = option(
         0.99, "decay of LeCam's EMAs of the real and fake logits", minimum=0.0, below=1.0
     )
+    perceptual_weight: float = option(
+        0.0,
+        "weight of the LPIPS distance per data dimension (taming's and latent diffusion's "
+        "perceptual_weight; 0: off); needs perceptual_weights",
+        minimum=0.0,
+    )
+    perceptual_weights: str | None = option(
+        None,
+        "path of the LPIPS weights file (.safetensors or .npz; docs/perceptual.md tells "
+        "how to make it)",
+    )
+
+    def check(self):
+        if self.perceptual_weight > 0 and not self.perceptual_weights:
+            yield (
+                "perceptual_weights",
+                "is needed when perceptual_weight > 0: give the path of the LPIPS weights "
+                "file (tools/convert_lpips_weights.py writes it; see docs/perceptual.md)",
+            )
 
 
 def adaptive_weight(rec_grad, gan_grad) -> jax.Array:
@@ -118,6 +138,8 @@ class VqganObjective(AdversarialObjective):
     without a discriminator (the evaluators), "loss" is the reconstruction part.
     """
 
+    registered_name = "vqgan"
+
     def __init__(
         self,
         likelihood,
@@ -133,6 +155,8 @@ class VqganObjective(AdversarialObjective):
         r1_weight: float = 0.0,
         lecam_weight: float = 0.0,
         lecam_decay: float = 0.99,
+        perceptual_weight: float = 0.0,
+        perceptual_weights: str | None = None,
         **kwargs,
     ):
         super().__init__(likelihood, **kwargs)
@@ -147,14 +171,23 @@ class VqganObjective(AdversarialObjective):
         self.r1_weight = r1_weight
         self.lecam_weight = lecam_weight
         self.lecam_decay = lecam_decay
+        self.perceptual_weight = perceptual_weight
+        # Loaded once, here: the feature network is a fixed metric, held as constants
+        # of the traced step, outside the model's parameters (so no gradient, no
+        # optimizer state and no copy in the checkpoints; the file is its source).
+        self.perceptual = (
+            perceptual.load_lpips(perceptual_weights)
+            if perceptual_weight > 0 and perceptual_weights
+            else None
+        )
 
     def build_discriminator(
         self, model: nnx.Module, example_shape: Sequence[int], *, rngs: nnx.Rngs
     ) -> nnx.Module:
         if len(example_shape) != 3:
             raise ValueError(
-                f"Objective 'vqgan' needs image inputs [height, width, channels]; got "
-                f"{tuple(example_shape)}: set config.data.flatten=False."
+                f"Objective {self.registered_name!r} needs image inputs [height, width, "
+                f"channels]; got {tuple(example_shape)}: set config.data.flatten=False."
             )
         try:
             _get(nnx.to_pure_dict(nnx.state(model, nnx.Param)), self.last_layer)
@@ -175,18 +208,42 @@ class VqganObjective(AdversarialObjective):
     def discriminator_active(self, step: jax.Array) -> jax.Array:
         return jnp.asarray(step) >= self.discriminator_start
 
+    def pixel_terms(self, output, targets) -> tuple[jax.Array, Metrics]:
+        """(the per-example pixel reconstruction loss [batch], terms to report): here
+        -log p(x | x_hat)."""
+        nll = -self.likelihood.log_prob(output.decoded, targets)
+        return nll, {"reconstruction_nll": nll}
+
+    def regularizer_terms(self, model, output) -> tuple[jax.Array | None, Metrics]:
+        """(per-example losses added to the reconstruction [batch] or None, terms to
+        report): here the model's own (a VQ autoencoder's commitment)."""
+        return model_reported_terms(output.encoding)
+
     def _reconstruction_terms(self, model, batch, *, rngs, train):
+        """(output, terms, total loss [batch], reconstruction loss [batch]); the
+        reconstruction loss (pixels plus the perceptual term) is what the adaptive
+        weight balances the adversarial loss against."""
         output = model(batch["inputs"], train=train, rngs=rngs)
-        nll = -self.likelihood.log_prob(output.decoded, targets_of(batch))
-        reported_loss, terms = model_reported_terms(output.encoding)
-        terms["reconstruction_nll"] = nll
-        total = nll if reported_loss is None else nll + reported_loss
-        return output, terms, total
+        targets = targets_of(batch)
+        reconstruction, terms = self.pixel_terms(output, targets)
+        if self.perceptual is not None:
+            distance = self.perceptual(self.likelihood.mean(output.decoded), targets)
+            terms["perceptual_loss"] = distance
+            # Per data dimension, as taming's and latent diffusion's losses add the
+            # LPIPS distance to every pixel's error before averaging: against a
+            # likelihood summed over dimensions, that is a factor of D.
+            data_dims = math.prod(targets.shape[1:])
+            reconstruction = reconstruction + self.perceptual_weight * data_dims * distance
+        terms["reconstruction_loss"] = reconstruction
+        extra, reported = self.regularizer_terms(model, output)
+        terms.update(reported)
+        total = reconstruction if extra is None else reconstruction + extra
+        return output, terms, total, reconstruction
 
     def per_example_terms(
         self, model: nnx.Module, batch: dict, *, rngs: nnx.Rngs | None, train: bool, step: jax.Array
     ) -> tuple[Metrics, jax.Array]:
-        output, terms, total = self._reconstruction_terms(model, batch, rngs=rngs, train=train)
+        output, terms, total, _ = self._reconstruction_terms(model, batch, rngs=rngs, train=train)
         terms["loss"] = total
         return terms, output.decoded
 
@@ -201,14 +258,14 @@ class VqganObjective(AdversarialObjective):
         def forward(kernel):
             inner = nnx.merge(graphdef, _replaced(params, self.last_layer, kernel), rest)
             inner_rngs = nnx.Rngs(key) if key is not None else None
-            output, terms, total = self._reconstruction_terms(
+            output, terms, total, rec = self._reconstruction_terms(
                 inner, batch, rngs=inner_rngs, train=train
             )
             reconstruction = self.likelihood.mean(output.decoded)
             adversarial = gan.generator_loss(discriminator(reconstruction), self.gan_loss)
             new_rest = nnx.to_pure_dict(nnx.state(inner, nnx.Not(nnx.Param)))
             losses = (
-                weighted_mean(terms["reconstruction_nll"], weights),
+                weighted_mean(rec, weights),
                 weighted_mean(adversarial, weights),
             )
             return losses, (output.decoded, reconstruction, terms, total, adversarial, new_rest)
