@@ -60,6 +60,7 @@ PAPERS = {
     "ladder": "Sønderby et al. 2016 (Ladder VAE); Vahdat & Kautz 2020 (NVAE)",
     "factorized": "Ballé et al. 2017 (factorized prior)",
     "hyperprior": "Ballé et al. 2018 (scale hyperprior)",
+    "ldm": "Rombach et al. 2022 (latent diffusion's KL autoencoder)",
 }
 MODELS = {
     "dense_ae": ModelFacts("dense", PAPERS["ae"], "test_variants.py (sparse, contractive)"),
@@ -91,6 +92,9 @@ MODELS = {
     "lstm_vae": ModelFacts("recurrent", PAPERS["rnn"], "test_model_parts.py (teacher forcing)"),
     "gru_ae": ModelFacts("recurrent", PAPERS["rnn"], "test_model_parts.py (teacher forcing)"),
     "gru_vae": ModelFacts("recurrent", PAPERS["rnn"], "test_model_parts.py (teacher forcing)"),
+    "spatial_vae": ModelFacts(
+        "residual", PAPERS["ldm"], "tests/objectives/test_kl_autoencoder.py (spatial code, KL)"
+    ),
     "factorized_prior": ModelFacts(
         "codec (dense, conv, residual)",
         PAPERS["factorized"],

@@ -22,14 +22,19 @@ class ReconstructionEvaluator(Evaluator):
 
     Metrics: mse (mean squared error per value), psnr (dB, mean over examples, data
     range 1 for data scaled to [0, 1]), ssim (images only; see
-    `aelab.evaluation.image_quality`), and mse_class_<c> per label when there are labels.
-
-    Options:
-      max_examples: the first this many examples (None: the whole split).
+    `aelab.evaluation.image_quality`), lpips (images only, when `lpips_weights` names a
+    weights file: the mean LPIPS distance, `aelab.objectives.perceptual`, of the images
+    scaled to [0, 1] by the data range), and mse_class_<c> per label when there are
+    labels.
     """
 
     max_examples: int | None = option(
         None, "the first this many evaluation examples (None: all)", minimum=1
+    )
+    lpips_weights: str | None = option(
+        None,
+        "path of an LPIPS weights file (.safetensors or .npz, docs/perceptual.md): also "
+        "report the mean LPIPS distance (None: not computed)",
     )
 
     def __call__(self, context) -> dict[str, float]:

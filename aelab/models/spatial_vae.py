@@ -41,6 +41,11 @@ class SpatialVAEOptions(ResNetOptions):
     """`config.model` of "spatial_vae" (the resnet family's options, and the code's
     channels)."""
 
+    latent_dim: int = option(
+        16,
+        "not read: the code's size is ceil(H/f) * ceil(W/f) * latent_channels",
+        minimum=1,
+    )
     latent_channels: int = option(
         4, "c: channels of the spatial code [H/f, W/f, c] (f = 2^(len(channels) - 1))", minimum=1
     )

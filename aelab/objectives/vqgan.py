@@ -1,6 +1,8 @@
 """Adversarial training of an image autoencoder, as in VQGAN (Esser et al., 2021,
-"Taming Transformers for High-Resolution Image Synthesis"): reconstruction plus an
-adaptively weighted PatchGAN loss."""
+"Taming Transformers for High-Resolution Image Synthesis"): reconstruction, optionally
+an LPIPS perceptual term (`aelab.objectives.perceptual`), plus an adaptively weighted
+PatchGAN loss. `pixel_terms` and `regularizer_terms` are the hooks another image
+objective changes (the KL autoencoder, `aelab.objectives.kl_autoencoder`)."""
 
 from __future__ import annotations
 
@@ -122,16 +124,19 @@ def _replaced(tree: dict, path: Sequence[str], value) -> dict:
 
 @register_objective("vqgan", options=VqganOptions)
 class VqganObjective(AdversarialObjective):
-    """loss = -log p(x | x_hat) + the model's own losses (a VQ autoencoder's commitment)
-    + w(step) * L_G, with L_G the generator's hinge or non-saturating loss from a
+    """loss = -log p(x | x_hat) + perceptual_weight * D * LPIPS(x_hat, x) + the model's
+    own losses (a VQ autoencoder's commitment) + w(step) * L_G, with D the data
+    dimensions, L_G the generator's hinge or non-saturating loss from a
     PatchGAN discriminator on the reconstruction (the likelihood's mean) and
     w(step) = [step >= discriminator_start] * adversarial_weight * lambda, lambda the
-    adaptive weight (1 with adaptive_weight=False).
+    adaptive weight (1 with adaptive_weight=False) of the reconstruction loss (the
+    likelihood and perceptual terms) against L_G.
 
     The discriminator sees the batch's images (real) against the reconstructions
     (gradient stopped); its loss is the hinge or cross-entropy loss, plus the R1
     penalty and the LeCam regulariser when weighted; it is not updated before
-    `discriminator_start`. Reported: "loss", "reconstruction_nll", the model's own terms,
+    `discriminator_start`. Reported: "loss", "reconstruction_nll", "reconstruction_loss"
+    (with the perceptual term), "perceptual_loss" (when on), the model's own terms,
     "generator_adversarial_loss", "adaptive_weight" (lambda) and "adversarial_factor"
     (w(step)); the discriminator reports "discriminator_loss", "discriminator_real_logit",
     "discriminator_fake_logit", "discriminator_r1" and "discriminator_lecam". Called

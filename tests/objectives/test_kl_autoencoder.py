@@ -47,6 +47,7 @@ def _batch():
     return {"inputs": jnp.asarray(rng.uniform(0, 1, (4, *IMAGE)), jnp.float32)}
 
 
+@pytest.mark.slow  # a 28x28 conv VAE run eagerly (~8 s on the shared CPU)
 def test_the_spatial_vae_has_a_spatial_code_f_times_smaller():
     config = ml_collections.ConfigDict({"name": "spatial_vae", "channels": (8, 8, 8)})
     model = models.build_model(config, (28, 28, 1), rngs=nnx.Rngs(0))
@@ -84,7 +85,7 @@ def test_a_deterministic_autoencoder_gets_a_clear_error():
         _objective()(_model("conv_ae"), _batch(), rngs=None, train=False)
 
 
-@pytest.mark.parametrize("name", ["kl_autoencoder", "vqgan"])
+@pytest.mark.parametrize("name", ["kl_autoencoder", pytest.param("vqgan", marks=pytest.mark.slow)])
 def test_the_perceptual_term_adds_weight_times_dims_times_lpips(weights_file, name):
     plain = _objective(name)
     perceptual = _objective(name, perceptual_weight=0.5, perceptual_weights=weights_file)
@@ -101,12 +102,12 @@ def test_the_perceptual_term_adds_weight_times_dims_times_lpips(weights_file, na
 
 
 def test_perceptual_weight_without_a_weights_file_is_a_config_error():
-    with pytest.raises(ValueError, match="perceptual_weights.*tools/convert_lpips_weights"):
+    with pytest.raises(ValueError, match=r"perceptual_weights.*tools/convert_lpips_weights"):
         _objective(perceptual_weight=1.0)
 
 
 def test_a_missing_weights_file_fails_when_the_objective_is_built(tmp_path):
-    with pytest.raises(ValueError, match="no such file.*convert_lpips_weights"):
+    with pytest.raises(ValueError, match=r"no such file.*convert_lpips_weights"):
         _objective(perceptual_weight=1.0, perceptual_weights=str(tmp_path / "none.npz"))
 
 

@@ -209,6 +209,7 @@ def test_matches_a_pytorch_reimplementation_on_the_same_weights(lpips, shape):
     np.testing.assert_allclose(np.asarray(lpips(x, y)), expected, rtol=2e-4, atol=1e-6)
 
 
+@pytest.mark.slow  # a subprocess importing torch and aelab (~6 s)
 @pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
 def test_the_conversion_script_reads_torchvision_and_lpips_files(tmp_path):
     """Fake .pth files in torchvision's and LPIPS's key layouts -> the converter ->
