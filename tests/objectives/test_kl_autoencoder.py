@@ -60,6 +60,7 @@ def test_the_spatial_vae_has_a_spatial_code_f_times_smaller():
     np.testing.assert_allclose(model.decode(flat), model.decode(output.code), rtol=1e-6)
 
 
+@pytest.mark.slow  # the conv VAE run eagerly (~12 s on the shared CPU)
 def test_loss_is_l1_plus_weighted_kl_without_a_discriminator():
     objective = _objective(kl_weight=1e-3)
     model, batch = _model(), _batch()

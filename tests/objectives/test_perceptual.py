@@ -153,6 +153,7 @@ def test_a_corrupt_or_foreign_file_raises_the_same_error(tmp_path):
         load_lpips(wrong_suffix)
 
 
+@pytest.mark.slow  # the backward pass of VGG16 run eagerly (~10 s)
 def test_gradients_flow_to_the_images_only(lpips):
     """The objectives differentiate LPIPS with respect to the reconstruction; the
     weights are constants."""
