@@ -2,7 +2,8 @@ r"""Adversarial training of a conv VQ autoencoder on Fashion-MNIST, as in VQGAN 
 al., 2021): the reconstruction loss plus a PatchGAN discriminator's (Isola et al., 2017)
 hinge loss, weighted adaptively by the ratio of the two losses' gradients at the
 decoder's last layer, with the discriminator switched on after a warm-up. No perceptual
-loss (VQGAN's LPIPS term is not part of aelab yet).
+loss: VQGAN's LPIPS term needs its weights file (`config.objective.perceptual_weight` and
+`perceptual_weights`, docs/perceptual.md), which is not on the machine this was written on.
 
   python experiments/train.py --config=configs/fashion_mnist_vqgan.py \
       --workdir=runs/fashion_mnist_vqgan

@@ -61,6 +61,7 @@ PAPERS = {
     "factorized": "Ballé et al. 2017 (factorized prior)",
     "hyperprior": "Ballé et al. 2018 (scale hyperprior)",
     "classifier": "LeCun et al. 1998 (a small convnet); its features: Heusel et al. 2017 (FID)",
+    "ldm": "Rombach et al. 2022 (latent diffusion's KL autoencoder)",
 }
 CONDITIONAL = "; Sohn et al. 2015 (conditional VAE: config.model.conditioning)"
 MODELS = {
@@ -111,6 +112,9 @@ MODELS = {
     "lstm_vae": ModelFacts("recurrent", PAPERS["rnn"], "test_model_parts.py (teacher forcing)"),
     "gru_ae": ModelFacts("recurrent", PAPERS["rnn"], "test_model_parts.py (teacher forcing)"),
     "gru_vae": ModelFacts("recurrent", PAPERS["rnn"], "test_model_parts.py (teacher forcing)"),
+    "spatial_vae": ModelFacts(
+        "residual", PAPERS["ldm"], "tests/objectives/test_kl_autoencoder.py (spatial code, KL)"
+    ),
     "factorized_prior": ModelFacts(
         "codec (dense, conv, residual)",
         PAPERS["factorized"],

@@ -74,7 +74,8 @@ class ResidualBlock(nnx.Module):
         return x + h
 
 
-def _stages(channels: Sequence[int], options: ResNetOptions, rngs: nnx.Rngs) -> nnx.List:
+def residual_stages(channels: Sequence[int], options: ResNetOptions, rngs: nnx.Rngs) -> nnx.List:
+    """`options.blocks_per_stage` residual blocks at each of `channels`."""
     blocks = options.blocks_per_stage
     return nnx.List(
         [
@@ -101,7 +102,7 @@ class ResNetEncoder(nnx.Module):
         channels = options.channels
         self.activation = get_activation(options.activation)
         self.stem = nnx.Conv(in_channels, channels[0], (3, 3), padding="SAME", rngs=rngs)
-        self.stages = _stages(channels, options, rngs)
+        self.stages = residual_stages(channels, options, rngs)
         self.downs = nnx.List(
             [
                 nnx.Conv(a, b, (3, 3), strides=2, padding="SAME", rngs=rngs)
@@ -149,7 +150,7 @@ class ResNetDecoder(Decoder):
             channels[0],
         )
         self.project = nnx.Linear(latent_dim, math.prod(self.start_shape), rngs=rngs)
-        self.stages = _stages(channels, options, rngs)
+        self.stages = residual_stages(channels, options, rngs)
         self.ups = nnx.List(
             [
                 nnx.Conv(a, b, (3, 3), padding="SAME", rngs=rngs)

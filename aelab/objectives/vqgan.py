@@ -1,9 +1,12 @@
 """Adversarial training of an image autoencoder, as in VQGAN (Esser et al., 2021,
-"Taming Transformers for High-Resolution Image Synthesis"): reconstruction plus an
-adaptively weighted PatchGAN loss."""
+"Taming Transformers for High-Resolution Image Synthesis"): reconstruction, optionally
+an LPIPS perceptual term (`aelab.objectives.perceptual`), plus an adaptively weighted
+PatchGAN loss. `pixel_terms` and `regularizer_terms` are the hooks another image
+objective changes (the KL autoencoder, `aelab.objectives.kl_autoencoder`)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import jax
@@ -12,7 +15,7 @@ import optax
 from flax import nnx
 
 from aelab.core.options import option, options_class
-from aelab.objectives import gan
+from aelab.objectives import gan, perceptual
 from aelab.objectives.adversarial import AdversarialObjective
 from aelab.objectives.base import (
     Metrics,
@@ -73,6 +76,25 @@ class VqganOptions(ObjectiveOptions):
     lecam_decay: float = option(
         0.99, "decay of LeCam's EMAs of the real and fake logits", minimum=0.0, below=1.0
     )
+    perceptual_weight: float = option(
+        0.0,
+        "weight of the LPIPS distance per data dimension (taming's and latent diffusion's "
+        "perceptual_weight; 0: off); needs perceptual_weights",
+        minimum=0.0,
+    )
+    perceptual_weights: str | None = option(
+        None,
+        "path of the LPIPS weights file (.safetensors or .npz; docs/perceptual.md tells "
+        "how to make it)",
+    )
+
+    def check(self):
+        if self.perceptual_weight > 0 and not self.perceptual_weights:
+            yield (
+                "perceptual_weights",
+                "is needed when perceptual_weight > 0: give the path of the LPIPS weights "
+                "file (tools/convert_lpips_weights.py writes it; see docs/perceptual.md)",
+            )
 
 
 def adaptive_weight(rec_grad, gan_grad) -> jax.Array:
@@ -102,21 +124,26 @@ def _replaced(tree: dict, path: Sequence[str], value) -> dict:
 
 @register_objective("vqgan", options=VqganOptions)
 class VqganObjective(AdversarialObjective):
-    """loss = -log p(x | x_hat) + the model's own losses (a VQ autoencoder's commitment)
-    + w(step) * L_G, with L_G the generator's hinge or non-saturating loss from a
+    """loss = -log p(x | x_hat) + perceptual_weight * D * LPIPS(x_hat, x) + the model's
+    own losses (a VQ autoencoder's commitment) + w(step) * L_G, with D the data
+    dimensions, L_G the generator's hinge or non-saturating loss from a
     PatchGAN discriminator on the reconstruction (the likelihood's mean) and
     w(step) = [step >= discriminator_start] * adversarial_weight * lambda, lambda the
-    adaptive weight (1 with adaptive_weight=False).
+    adaptive weight (1 with adaptive_weight=False) of the reconstruction loss (the
+    likelihood and perceptual terms) against L_G.
 
     The discriminator sees the batch's images (real) against the reconstructions
     (gradient stopped); its loss is the hinge or cross-entropy loss, plus the R1
     penalty and the LeCam regulariser when weighted; it is not updated before
-    `discriminator_start`. Reported: "loss", "reconstruction_nll", the model's own terms,
+    `discriminator_start`. Reported: "loss", "reconstruction_nll", "reconstruction_loss"
+    (with the perceptual term), "perceptual_loss" (when on), the model's own terms,
     "generator_adversarial_loss", "adaptive_weight" (lambda) and "adversarial_factor"
     (w(step)); the discriminator reports "discriminator_loss", "discriminator_real_logit",
     "discriminator_fake_logit", "discriminator_r1" and "discriminator_lecam". Called
     without a discriminator (the evaluators), "loss" is the reconstruction part.
     """
+
+    registered_name = "vqgan"
 
     def __init__(
         self,
@@ -133,6 +160,8 @@ class VqganObjective(AdversarialObjective):
         r1_weight: float = 0.0,
         lecam_weight: float = 0.0,
         lecam_decay: float = 0.99,
+        perceptual_weight: float = 0.0,
+        perceptual_weights: str | None = None,
         **kwargs,
     ):
         super().__init__(likelihood, **kwargs)
@@ -147,14 +176,23 @@ class VqganObjective(AdversarialObjective):
         self.r1_weight = r1_weight
         self.lecam_weight = lecam_weight
         self.lecam_decay = lecam_decay
+        self.perceptual_weight = perceptual_weight
+        # Loaded once, here: the feature network is a fixed metric, held as constants
+        # of the traced step, outside the model's parameters (so no gradient, no
+        # optimizer state and no copy in the checkpoints; the file is its source).
+        self.perceptual = (
+            perceptual.load_lpips(perceptual_weights)
+            if perceptual_weight > 0 and perceptual_weights
+            else None
+        )
 
     def build_discriminator(
         self, model: nnx.Module, example_shape: Sequence[int], *, rngs: nnx.Rngs
     ) -> nnx.Module:
         if len(example_shape) != 3:
             raise ValueError(
-                f"Objective 'vqgan' needs image inputs [height, width, channels]; got "
-                f"{tuple(example_shape)}: set config.data.flatten=False."
+                f"Objective {self.registered_name!r} needs image inputs [height, width, "
+                f"channels]; got {tuple(example_shape)}: set config.data.flatten=False."
             )
         try:
             _get(nnx.to_pure_dict(nnx.state(model, nnx.Param)), self.last_layer)
@@ -175,18 +213,42 @@ class VqganObjective(AdversarialObjective):
     def discriminator_active(self, step: jax.Array) -> jax.Array:
         return jnp.asarray(step) >= self.discriminator_start
 
+    def pixel_terms(self, output, targets) -> tuple[jax.Array, Metrics]:
+        """(the per-example pixel reconstruction loss [batch], terms to report): here
+        -log p(x | x_hat)."""
+        nll = -self.likelihood.log_prob(output.decoded, targets)
+        return nll, {"reconstruction_nll": nll}
+
+    def regularizer_terms(self, model, output) -> tuple[jax.Array | None, Metrics]:
+        """(per-example losses added to the reconstruction [batch] or None, terms to
+        report): here the model's own (a VQ autoencoder's commitment)."""
+        return model_reported_terms(output.encoding)
+
     def _reconstruction_terms(self, model, batch, *, rngs, train):
+        """(output, terms, total loss [batch], reconstruction loss [batch]); the
+        reconstruction loss (pixels plus the perceptual term) is what the adaptive
+        weight balances the adversarial loss against."""
         output = model(batch["inputs"], train=train, rngs=rngs)
-        nll = -self.likelihood.log_prob(output.decoded, targets_of(batch))
-        reported_loss, terms = model_reported_terms(output.encoding)
-        terms["reconstruction_nll"] = nll
-        total = nll if reported_loss is None else nll + reported_loss
-        return output, terms, total
+        targets = targets_of(batch)
+        reconstruction, terms = self.pixel_terms(output, targets)
+        if self.perceptual is not None:
+            distance = self.perceptual(self.likelihood.mean(output.decoded), targets)
+            terms["perceptual_loss"] = distance
+            # Per data dimension, as taming's and latent diffusion's losses add the
+            # LPIPS distance to every pixel's error before averaging: against a
+            # likelihood summed over dimensions, that is a factor of D.
+            data_dims = math.prod(targets.shape[1:])
+            reconstruction = reconstruction + self.perceptual_weight * data_dims * distance
+        terms["reconstruction_loss"] = reconstruction
+        extra, reported = self.regularizer_terms(model, output)
+        terms.update(reported)
+        total = reconstruction if extra is None else reconstruction + extra
+        return output, terms, total, reconstruction
 
     def per_example_terms(
         self, model: nnx.Module, batch: dict, *, rngs: nnx.Rngs | None, train: bool, step: jax.Array
     ) -> tuple[Metrics, jax.Array]:
-        output, terms, total = self._reconstruction_terms(model, batch, rngs=rngs, train=train)
+        output, terms, total, _ = self._reconstruction_terms(model, batch, rngs=rngs, train=train)
         terms["loss"] = total
         return terms, output.decoded
 
@@ -201,14 +263,14 @@ class VqganObjective(AdversarialObjective):
         def forward(kernel):
             inner = nnx.merge(graphdef, _replaced(params, self.last_layer, kernel), rest)
             inner_rngs = nnx.Rngs(key) if key is not None else None
-            output, terms, total = self._reconstruction_terms(
+            output, terms, total, rec = self._reconstruction_terms(
                 inner, batch, rngs=inner_rngs, train=train
             )
             reconstruction = self.likelihood.mean(output.decoded)
             adversarial = gan.generator_loss(discriminator(reconstruction), self.gan_loss)
             new_rest = nnx.to_pure_dict(nnx.state(inner, nnx.Not(nnx.Param)))
             losses = (
-                weighted_mean(terms["reconstruction_nll"], weights),
+                weighted_mean(rec, weights),
                 weighted_mean(adversarial, weights),
             )
             return losses, (output.decoded, reconstruction, terms, total, adversarial, new_rest)
