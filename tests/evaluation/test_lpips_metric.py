@@ -13,10 +13,16 @@ from aelab.objectives.perceptual import load_lpips
 
 
 class _Calls:
+    """An unconditional model that shifts its inputs by `shift`."""
+
     def __init__(self, shift):
         self.shift = shift
 
-    def reconstruct(self, inputs):
+    def label_condition(self, labels):
+        return None
+
+    def reconstruct(self, inputs, condition=None):
+        assert condition is None
         return np.clip(inputs + self.shift, 0.0, 1.0)
 
 
