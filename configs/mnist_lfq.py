@@ -20,6 +20,9 @@ perplexity 926.3, 0 dead codes (`python experiments/train.py
 experiments/evaluate.py --workdir=runs/q3/mnist_lfq --step=best
 --evals=reconstruction,codebook,cost`). docs/quantizers.md compares the four (and the
 250-step runs of commit 5831220).
+Fashion-MNIST (`:data=fashion_mnist,steps=1000`, workdir runs/q3/fashion_mnist_lfq;
+train command 317 s, evaluate command 34 s, main at f13cc04): test MSE 0.01424 (PSNR
+19.02 dB), utilisation 1.000, perplexity 769.1, 0 dead codes.
 """
 
 from aelab.configs._quantized_mnist import quantized_config

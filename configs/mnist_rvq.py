@@ -18,6 +18,9 @@ codebook utilisation 1.000 (both stages 1.000 / 1.000), perplexity 31.1, 0 dead 
 --workdir=runs/q3/mnist_rvq`, then `python experiments/evaluate.py
 --workdir=runs/q3/mnist_rvq --step=best --evals=reconstruction,codebook,cost`).
 docs/quantizers.md compares the four (and the 250-step runs of commit 5831220).
+Fashion-MNIST (`:data=fashion_mnist,steps=1000`, workdir runs/q3/fashion_mnist_rvq;
+train command 284 s, evaluate command 44 s, main at f13cc04): test MSE 0.01251 (PSNR
+19.70 dB), utilisation 1.000 (stages 1.000 / 1.000), 0 dead codes.
 """
 
 from aelab.configs._quantized_mnist import quantized_config
