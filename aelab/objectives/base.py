@@ -116,6 +116,18 @@ class Objective(abc.ABC):
         terms, decoded = self.per_example_terms(model, batch, rngs=rngs, train=train, step=step)
         return self.reduce_terms(model, batch, terms, decoded)
 
+    def add_weight_penalty(self, model: nnx.Module, metrics: Metrics) -> tuple[jax.Array, Metrics]:
+        """(loss, metrics) with the l1/l2 weight penalties added to metrics["loss"] (and
+        reported as "weight_penalty" when either weight is set)."""
+        loss = metrics["loss"]
+        if self.l1_weight or self.l2_weight:
+            params = nnx.state(model, nnx.Param)
+            penalty = self.l1_weight * l1_penalty(params) + self.l2_weight * l2_penalty(params)
+            metrics["weight_penalty"] = penalty
+            loss = loss + penalty
+            metrics["loss"] = loss
+        return loss, metrics
+
     def reduce_terms(
         self, model: nnx.Module, batch: dict, terms: Metrics, decoded: jax.Array
     ) -> tuple[jax.Array, Metrics]:
@@ -128,11 +140,4 @@ class Objective(abc.ABC):
         squared_error = (reconstruction - targets) ** 2
         terms["mse"] = squared_error.reshape(squared_error.shape[0], -1).mean(axis=-1)
         metrics = {name: weighted_mean(value, weights) for name, value in terms.items()}
-        loss = metrics["loss"]
-        if self.l1_weight or self.l2_weight:
-            params = nnx.state(model, nnx.Param)
-            penalty = self.l1_weight * l1_penalty(params) + self.l2_weight * l2_penalty(params)
-            metrics["weight_penalty"] = penalty
-            loss = loss + penalty
-            metrics["loss"] = loss
-        return loss, metrics
+        return self.add_weight_penalty(model, metrics)

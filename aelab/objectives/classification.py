@@ -16,7 +16,6 @@ from aelab.objectives.base import (
     example_weights,
     weighted_mean,
 )
-from aelab.objectives.penalties import l1_penalty, l2_penalty
 from aelab.objectives.registry import register_objective
 
 
@@ -90,11 +89,4 @@ class ClassificationObjective(Objective):
         reconstruction error: a classifier reconstructs nothing)."""
         weights = example_weights(batch)
         metrics = {name: weighted_mean(value, weights) for name, value in terms.items()}
-        loss = metrics["loss"]
-        if self.l1_weight or self.l2_weight:
-            params = nnx.state(model, nnx.Param)
-            penalty = self.l1_weight * l1_penalty(params) + self.l2_weight * l2_penalty(params)
-            metrics["weight_penalty"] = penalty
-            loss = loss + penalty
-            metrics["loss"] = loss
-        return loss, metrics
+        return self.add_weight_penalty(model, metrics)
