@@ -33,7 +33,13 @@ from aelab.training import (
 )
 from aelab.training.saved_config import MISMATCH_MODES
 
-_CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file.")
+# New attributes are accepted so that the options of a component chosen on the command
+# line can be set with it (--config.optimizer.name=adamw --config.optimizer.weight_decay=
+# 0.05: the file's config has no weight_decay field); validate_config then rejects any
+# field that no chosen component declares, with the valid ones, before anything runs.
+_CONFIG = config_flags.DEFINE_config_file(
+    "config", None, "Experiment config file.", lock_config=False, accept_new_attributes=True
+)
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory for checkpoints, logs and images.")
 _CONFIG_MISMATCH = flags.DEFINE_enum(
     "config_mismatch",

@@ -2,6 +2,7 @@
 exit status 1, and nothing trained."""
 
 import gzip
+import json
 import os
 import pathlib
 import re
@@ -88,9 +89,34 @@ def test_invalid_config_is_one_line_without_traceback(tmp_path):
 def test_misspelled_override_is_one_line_without_traceback(tmp_path):
     result = _train(tmp_path, "--config=configs/quickstart.py", "--config.train.lerning_rate=1")
     assert result.returncode == 1
-    assert "--config.train.lerning_rate" in result.stderr and "lerning_rate" in result.stderr
+    assert "config.train.lerning_rate is not a known field" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_the_options_of_a_component_chosen_on_the_command_line_can_be_set(tmp_path):
+    """The file's config names adam, which has no weight_decay: switching to adamw on the
+    command line brings its options, and a misspelled one is one line, nothing written."""
+    typo = _train(
+        tmp_path,
+        "--config=configs/quickstart.py:smoke",
+        "--config.optimizer.name=adamw",
+        "--config.optimizer.weight_decy=0.05",
+    )
+    assert typo.returncode == 1
+    assert "config.optimizer.weight_decy is not a known field for optimizer 'adamw'" in typo.stderr
+    assert "did you mean 'weight_decay'" in typo.stderr and "Traceback" not in typo.stderr
+    assert not (tmp_path / "run").exists()
+    result = _train(
+        tmp_path,
+        "--config=configs/quickstart.py:smoke",
+        "--config.optimizer.name=adamw",
+        "--config.optimizer.weight_decay=0.05",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())["optimizer"]
+    assert (saved["name"], saved["weight_decay"]) == ("adamw", 0.05)
 
 
 @pytest.mark.parametrize(
