@@ -13,6 +13,8 @@ config's `config.evals` ({name: options}):
   anomaly         AUROC and average precision from reconstruction error or NLL
   denoising       PSNR of corrupted inputs vs their reconstructions, per corruption
   imputation      error on missing values filled by the model vs by the mean
+  fid             Inception FID (pytorch-fid weights) of reconstructions and samples
+                  (docs/fid.md)
   generation      sample grids, interpolations, latent traversals, latent scatter (PNG)
   disentanglement BetaVAE, FactorVAE, MIG, SAP, DCI, modularity, explicitness on data
                   with known factors (dsprites); a traversal grid per code dimension

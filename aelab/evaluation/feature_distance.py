@@ -11,13 +11,9 @@ import numpy as np
 
 from aelab.core.options import option, options_class
 from aelab.evaluation.classifier_calls import load_classifier
+from aelab.evaluation.compared_images import compared_images
 from aelab.evaluation.frechet import feature_frechet_distance
 from aelab.evaluation.registry import Evaluator, register_evaluator
-
-
-def balanced_classes(num_samples: int, num_classes: int) -> np.ndarray:
-    """Class i mod num_classes for sample i: int32 [num_samples]."""
-    return (np.arange(num_samples) % num_classes).astype(np.int32)
 
 
 @register_evaluator("feature_distance")
@@ -56,24 +52,24 @@ class FeatureDistanceEvaluator(Evaluator):
 
     def __call__(self, context) -> dict[str, float]:
         classifier = load_classifier(self.classifier, field="evals.feature_distance.classifier")
-        data = context.split("eval", labels=context.eval_labels(), max_examples=self.max_examples)
-        train = context.split("train", max_examples=len(data))
-        calls = context.model_calls
-        real, real_pred = classifier.features_and_predictions(data.inputs)
-        train_features, _ = classifier.features_and_predictions(train.inputs)
-        reconstructions = calls.reconstruct(data.inputs, calls.label_condition(data.labels))
-        rec, rec_pred = classifier.features_and_predictions(reconstructions)
+        images = compared_images(
+            context,
+            max_examples=self.max_examples,
+            num_samples=self.num_samples,
+            sample_key="feature_distance",
+        )
+        labels = images.real.labels
+        real, real_pred = classifier.features_and_predictions(images.real.inputs)
+        train_features, _ = classifier.features_and_predictions(images.train)
+        rec, rec_pred = classifier.features_and_predictions(images.reconstructions)
         metrics = {
             "reconstruction_fd": feature_frechet_distance(real, rec),
             "train_test_fd": feature_frechet_distance(train_features, real),
         }
-        if data.labels is not None:
-            metrics["real_accuracy"] = float(np.mean(real_pred == data.labels))
-            metrics["reconstruction_accuracy"] = float(np.mean(rec_pred == data.labels))
-        if calls.is_variational:
-            z = calls.sample_prior(context.key("feature_distance"), self.num_samples)
-            classes = balanced_classes(self.num_samples, calls.condition_dim or 1)
-            samples = calls.decode(z, calls.label_condition(classes))
-            sample_features, _ = classifier.features_and_predictions(samples)
+        if labels is not None:
+            metrics["real_accuracy"] = float(np.mean(real_pred == labels))
+            metrics["reconstruction_accuracy"] = float(np.mean(rec_pred == labels))
+        if images.samples is not None:
+            sample_features, _ = classifier.features_and_predictions(images.samples)
             metrics["sample_fd"] = feature_frechet_distance(real, sample_features)
         return metrics

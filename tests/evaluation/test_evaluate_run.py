@@ -73,6 +73,7 @@ TESTED_ELSEWHERE = {
     "classification": "tests/evaluation/test_feature_distance.py (a classifier run)",
     "feature_distance": "tests/evaluation/test_feature_distance.py (with a classifier run)",
     "conditional_generation": "tests/evaluation/test_feature_distance.py (a conditional VAE)",
+    "fid": "tests/evaluation/test_fid.py (a weights file the test writes)",
 }
 
 

@@ -9,7 +9,7 @@ import pytest
 from aelab.config import base_config
 from aelab.evaluation import evaluate_run, train_and_evaluate
 from aelab.evaluation.classifier_calls import load_classifier
-from aelab.evaluation.feature_distance import balanced_classes
+from aelab.evaluation.compared_images import balanced_classes
 
 
 def test_an_unset_classifier_names_the_field_and_the_command():
