@@ -44,9 +44,10 @@ median filter at 17.23 dB / 0.667: +5.7 dB, 0.5 dB below the conv DAE.
 `model=resnet` (the residual autoencoder, 865k parameters, 5,000 steps; trained at commit
 2c8e799, evaluated at 1c4904a, same machine shared with three other jobs: 62.6 min of
 training, longer than the CPU budget's 20 minutes because of that load; 2.1 min of
-evaluation): the checkpoint with the best validation loss (the last, step 5,000) reaches 23.78 dB / 0.947
-SSIM from the same 13.32 dB noisy digits, against the 3x3 median filter at 17.23 dB /
-0.667 (BM3D 17.08 dB): +6.6 dB, the best of the three families.
+evaluation): the checkpoint with the best validation loss (the last, step 5,000)
+reaches 23.78 dB / 0.947 SSIM from the same 13.32 dB noisy digits, against the 3x3
+median filter at 17.23 dB / 0.667 (BM3D 17.08 dB): +6.6 dB, the best of the three
+families.
 """
 
 import ml_collections
