@@ -44,6 +44,8 @@ import os
 
 import numpy as np
 
+from aelab.core.weights_file import read_arrays, write_arrays
+
 PUBLISHED_FILE = "pt_inception-2015-12-05-6726825d.pth"
 PUBLISHED_URL = (
     "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/" + PUBLISHED_FILE
@@ -203,31 +205,6 @@ def _error(path, problem: str) -> InceptionWeightsError:
     )
 
 
-def _read_arrays(path) -> dict[str, np.ndarray]:
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise _error(path, "no such file")
-    try:
-        if path.endswith(".safetensors"):
-            try:
-                from safetensors.numpy import load_file
-            except ImportError:
-                raise InceptionWeightsError(
-                    f"FID Inception weights {path!r}: reading .safetensors needs the "
-                    "safetensors package (pip install 'aelab[perceptual]'), or convert to "
-                    ".npz with tools/convert_inception_weights.py --output=....npz."
-                ) from None
-            return dict(load_file(path))
-        if path.endswith(".npz"):
-            with np.load(path, allow_pickle=False) as data:
-                return {key: data[key] for key in data.files}
-    except InceptionWeightsError:
-        raise
-    except Exception as error:  # any reader's complaint about a corrupt file
-        raise _error(path, f"cannot be read ({type(error).__name__}: {error})") from None
-    raise _error(path, "has neither a .safetensors nor a .npz suffix")
-
-
 def width_divisor(path, arrays: dict[str, np.ndarray]) -> int:
     """The divisor of the file's widths, told by its first kernel's output channels."""
     if FIRST_KEY not in arrays:
@@ -250,7 +227,7 @@ def load_inception_weights(path) -> dict[str, np.ndarray]:
       InceptionWeightsError: the file is missing, unreadable or off the layout (the
         message names the path, the first problem and the conversion command).
     """
-    arrays = _read_arrays(path)
+    arrays = read_arrays(path, _error)
     divisor = width_divisor(path, arrays)
     shapes = expected_shapes(divisor)
     params = {}
@@ -280,16 +257,7 @@ def load_inception_weights(path) -> dict[str, np.ndarray]:
 def save_inception_weights(path, params: dict[str, np.ndarray]) -> None:
     """Writes `params` ({key: array} in the layout of the module docstring) to `path`,
     .safetensors (needs the safetensors package) or .npz by its suffix."""
-    path = os.fspath(path)
-    arrays = {key: np.ascontiguousarray(value, np.float32) for key, value in params.items()}
-    if path.endswith(".safetensors"):
-        from safetensors.numpy import save_file
-
-        save_file(arrays, path)
-    elif path.endswith(".npz"):
-        np.savez(path, **arrays)
-    else:
-        raise ValueError(f"FID Inception weights path {path!r} must end in .safetensors or .npz.")
+    write_arrays(path, params, "FID Inception weights")
 
 
 def random_inception_weights(divisor: int = 1, seed: int = 0) -> dict[str, np.ndarray]:

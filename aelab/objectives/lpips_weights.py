@@ -28,6 +28,8 @@ import os
 
 import numpy as np
 
+from aelab.core.weights_file import read_arrays, write_arrays
+
 CONVERT_COMMAND = (
     "python tools/convert_lpips_weights.py --network=vgg16 "
     "--backbone=vgg16-397923af.pth --lin=vgg.pth --output=lpips_vgg16.safetensors"
@@ -90,31 +92,6 @@ def _error(path, problem: str) -> LpipsWeightsError:
     )
 
 
-def _read_arrays(path) -> dict[str, np.ndarray]:
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise _error(path, "no such file")
-    try:
-        if path.endswith(".safetensors"):
-            try:
-                from safetensors.numpy import load_file
-            except ImportError:
-                raise LpipsWeightsError(
-                    f"LPIPS weights {path!r}: reading .safetensors needs the safetensors "
-                    "package (pip install 'aelab[perceptual]'), or convert to .npz with "
-                    "tools/convert_lpips_weights.py --output=....npz."
-                ) from None
-            return dict(load_file(path))
-        if path.endswith(".npz"):
-            with np.load(path, allow_pickle=False) as data:
-                return {key: data[key] for key in data.files}
-    except LpipsWeightsError:
-        raise
-    except Exception as error:  # any reader's complaint about a corrupt file
-        raise _error(path, f"cannot be read ({type(error).__name__}: {error})") from None
-    raise _error(path, "has neither a .safetensors nor a .npz suffix")
-
-
 def load_lpips_weights(path) -> tuple[str, dict[str, np.ndarray]]:
     """(network name, {key: float32 array}) read from the file at `path`, checked
     against the layout of the module docstring.
@@ -124,7 +101,7 @@ def load_lpips_weights(path) -> tuple[str, dict[str, np.ndarray]]:
         key is missing or has the wrong shape (the message names the path, the key and
         the conversion command).
     """
-    arrays = _read_arrays(path)
+    arrays = read_arrays(path, _error)
     if "conv1_1.kernel" in arrays:
         network, first = "vgg16", "conv1_1.kernel"
     elif "conv1.kernel" in arrays:
@@ -155,16 +132,7 @@ def load_lpips_weights(path) -> tuple[str, dict[str, np.ndarray]]:
 def save_lpips_weights(path, params: dict[str, np.ndarray]) -> None:
     """Writes `params` ({key: array} in the layout of the module docstring) to `path`,
     .safetensors (needs the safetensors package) or .npz by its suffix."""
-    path = os.fspath(path)
-    arrays = {key: np.ascontiguousarray(value, np.float32) for key, value in params.items()}
-    if path.endswith(".safetensors"):
-        from safetensors.numpy import save_file
-
-        save_file(arrays, path)
-    elif path.endswith(".npz"):
-        np.savez(path, **arrays)
-    else:
-        raise ValueError(f"LPIPS weights path {path!r} must end in .safetensors or .npz.")
+    write_arrays(path, params, "LPIPS weights")
 
 
 def random_lpips_weights(network: str, divisor: int = 1, seed: int = 0) -> dict[str, np.ndarray]:

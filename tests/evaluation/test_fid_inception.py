@@ -9,7 +9,6 @@ published file cannot be fetched here, and nothing downloads); each test writes 
 own. The slow tier repeats the parity and the conversion at full width.
 """
 
-import importlib.util
 import os
 import pathlib
 import subprocess
@@ -39,11 +38,11 @@ from aelab.evaluation.inception_weights import (
     random_inception_weights,
     save_inception_weights,
 )
+from tests.weights_suffixes import WEIGHTS_SUFFIXES
 
 DIVISOR = 16
 BATCH = 4  # one batch shape for every test: the network compiles once per process
 REPO = pathlib.Path(__file__).resolve().parents[2]
-HAS_SAFETENSORS = importlib.util.find_spec("safetensors") is not None
 sys.path.insert(0, str(REPO / "tools"))
 import convert_inception_weights  # noqa: E402
 
@@ -94,16 +93,7 @@ def test_every_block_reads_the_channels_the_previous_one_writes():
         assert convs[0].in_channels == previous_out, block
 
 
-@pytest.mark.parametrize(
-    "suffix",
-    [
-        ".npz",
-        pytest.param(
-            ".safetensors",
-            marks=pytest.mark.skipif(not HAS_SAFETENSORS, reason="safetensors not installed"),
-        ),
-    ],
-)
+@pytest.mark.parametrize("suffix", WEIGHTS_SUFFIXES)
 def test_weights_file_round_trips(tmp_path, small_params, suffix):
     path = tmp_path / f"weights{suffix}"
     save_inception_weights(path, small_params)

@@ -26,11 +26,11 @@ from aelab.objectives.lpips_weights import (
     save_lpips_weights,
 )
 from aelab.objectives.perceptual import LPIPS, load_lpips, vgg16_features
+from tests.weights_suffixes import WEIGHTS_SUFFIXES
 
 DIVISOR = 16
 REPO = pathlib.Path(__file__).resolve().parents[2]
 HAS_TORCH = importlib.util.find_spec("torch") is not None
-HAS_SAFETENSORS = importlib.util.find_spec("safetensors") is not None
 
 
 @pytest.fixture(scope="module")
@@ -49,16 +49,7 @@ def _images(seed, shape=(3, 28, 28, 1)):
     return jnp.asarray(np.random.default_rng(seed).uniform(0, 1, shape), jnp.float32)
 
 
-@pytest.mark.parametrize(
-    "suffix",
-    [
-        ".npz",
-        pytest.param(
-            ".safetensors",
-            marks=pytest.mark.skipif(not HAS_SAFETENSORS, reason="safetensors not installed"),
-        ),
-    ],
-)
+@pytest.mark.parametrize("suffix", WEIGHTS_SUFFIXES)
 def test_weights_file_round_trips(tmp_path, suffix):
     params = random_lpips_weights("vgg16", DIVISOR, seed=1)
     path = tmp_path / f"weights{suffix}"
