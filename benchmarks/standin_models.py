@@ -17,10 +17,26 @@ import math
 import jax
 from flax import nnx
 
+from aelab.core.options import option, options_class
 from aelab.models.autoencoder import Autoencoder, GaussianVAE
 from aelab.models.conv import downsampled_size
 from aelab.models.convolutions import StrideTwoConvTranspose, conv_layer
-from aelab.models.registry import MODELS, register_model
+from aelab.models.layers import Decoder
+from aelab.models.registry import MODELS, ModelOptions, register_model
+
+
+@options_class
+class BenchResidualOptions(ModelOptions):
+    """`config.model` of bench_residual_vae."""
+
+    channels: tuple[int, ...] = option((32, 64), "channels of each stride-2 stage", minimum=1)
+
+
+@options_class
+class BenchLstmOptions(ModelOptions):
+    """`config.model` of bench_lstm_ae."""
+
+    hidden_size: int = option(64, "units of the encoder's and the decoder's LSTM", minimum=1)
 
 
 class ResidualBlock(nnx.Module):
@@ -57,7 +73,7 @@ class ResidualEncoder(nnx.Module):
         return self.out(jax.nn.relu(x).reshape(x.shape[0], -1))
 
 
-class ResidualDecoder(nnx.Module):
+class ResidualDecoder(Decoder):
     """[b, latent] -> [b, H, W, C]: per stage a residual block then a stride-2 transposed
     conv (computed as subpixel), then a 3x3 conv to the output channels."""
 
@@ -98,7 +114,7 @@ class LstmEncoder(nnx.Module):
         return self.out(self.rnn(x)[:, -1])
 
 
-class LstmDecoder(nnx.Module):
+class LstmDecoder(Decoder):
     """[b, latent] -> [b, T, C]: the code fed at every time step to an LSTM, whose outputs
     a linear map turns into each step's values."""
 
@@ -134,11 +150,13 @@ def _build_lstm_ae(config, input_shape, output_shape, rngs):
 if "bench_residual_vae" not in MODELS.names():
     register_model(
         "bench_residual_vae",
+        options=BenchResidualOptions,
         tiny_fields={"channels": (8, 16), "latent_dim": 4},
         objective="elbo",
     )(_build_residual_vae)
     register_model(
         "bench_lstm_ae",
+        options=BenchLstmOptions,
         tiny_fields={"hidden_size": 8, "latent_dim": 4},
         tiny_input_shape=(16, 1),
     )(_build_lstm_ae)
