@@ -158,9 +158,11 @@ def load_config(name: str):
     return config_module(file).get_config(variant) if variant else config_module(file).get_config()
 
 
-def previous_results(path: str | None) -> dict[tuple[str, ...], str | None]:
-    """The measured result cells of the configs table in an earlier models.md, by the
-    row's (model, objective, data, parameters) cells; None for a key two rows share."""
+def previous_results(path: str | None) -> dict:
+    """The measured result cells of the configs table in an earlier models.md: by the
+    row's config (``("config", "configs/<file>.py[:<variant>]")`` -> (cells, result))
+    and by its (model, objective, data, parameters) cells (-> result; None for cells
+    two rows share)."""
     results = {}
     if not path or not os.path.exists(path):
         return results
@@ -169,8 +171,18 @@ def previous_results(path: str | None) -> dict[tuple[str, ...], str | None]:
             cells = line.strip()[2:-2].split(" | ")
             if line.startswith("| `configs/") and len(cells) == 6 and cells[5] != "not measured":
                 key = tuple(cells[1:5])
+                results[("config", cells[0])] = (key, cells[5])
                 results[key] = None if key in results else cells[5]
     return results
+
+
+def _previous_result(previous: dict, label: str, cells: tuple, unique: bool) -> str | None:
+    """The kept result of a config row: its own row's, when the config is still what it
+    was (same cells), else, for a renamed config, the one row with its cells."""
+    own_cells, result = previous.get(("config", label), (None, None))
+    if own_cells == cells:
+        return result
+    return previous.get(cells) if unique else None
 
 
 def parameter_count(config) -> int:
@@ -235,10 +247,12 @@ def render(runs: list[str], previous: dict[tuple[str, ...], str | None] | None =
     rows = []
     for name, (config, cells) in described.items():
         result = measured(name, config.train.num_steps, runs)
-        if result == "not measured" and counts[cells] == 1:
-            result = (previous or {}).get(cells) or result
         file, colon, variant = name.partition(":")
-        rows.append(f"| `configs/{file}.py{colon}{variant}` | {' | '.join(cells)} | {result} |")
+        label = f"`configs/{file}.py{colon}{variant}`"
+        if result == "not measured":
+            kept = _previous_result(previous or {}, label, cells, counts[cells] == 1)
+            result = kept or result
+        rows.append(f"| {label} | {' | '.join(cells)} | {result} |")
     lines = [
         "# Models",
         "",

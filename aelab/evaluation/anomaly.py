@@ -9,7 +9,10 @@ of the evaluation split: examples whose label is not normal are the anomalies. S
 - nll: the importance-sampled negative log-likelihood with `nll_samples` samples (VAEs);
 - negative_elbo: minus the k-sample ELBO estimate, from the same samples (VAEs);
 - latent_distance: the Mahalanobis distance of the code to the Gaussian of the normal
-  training codes (any model).
+  training codes (any model);
+- member_error: a deep ensemble's (`config.model.ensemble_members`) mean over its
+  members of each member's reconstruction error: the error of the mean reconstruction
+  (reconstruction_error) plus the members' disagreement about the input.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from aelab.evaluation.likelihood import importance_sampled_log_likelihood
 from aelab.evaluation.ranking import auroc, average_precision
 from aelab.evaluation.registry import Evaluator, register_evaluator
 
-SCORES = ("reconstruction_error", "nll", "negative_elbo", "latent_distance")
+SCORES = ("reconstruction_error", "nll", "negative_elbo", "latent_distance", "member_error")
 _VARIATIONAL_SCORES = ("nll", "negative_elbo")
+_ENSEMBLE_SCORES = ("member_error",)
 
 
 def mahalanobis_distances(train_codes: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -94,6 +98,8 @@ class AnomalyEvaluator(Evaluator):
         out = {}
         if "reconstruction_error" in names:
             out["reconstruction_error"] = mean_squared_error(inputs, calls.reconstruct(inputs))
+        if "member_error" in names:
+            out["member_error"] = calls.member_errors(inputs).astype(np.float64).mean(axis=1)
         if "latent_distance" in names:
             out["latent_distance"] = mahalanobis_distances(train_codes, calls.codes(inputs))
         if any(n in names for n in _VARIATIONAL_SCORES):
@@ -120,8 +126,15 @@ class AnomalyEvaluator(Evaluator):
                 "config.data.train_labels)."
             )
         variational = context.model_calls.is_variational
+        ensemble = context.model_calls.is_ensemble
         names = list(
-            self.scores or [s for s in SCORES if variational or s not in _VARIATIONAL_SCORES]
+            self.scores
+            or [
+                s
+                for s in SCORES
+                if (variational or s not in _VARIATIONAL_SCORES)
+                and (ensemble or s not in _ENSEMBLE_SCORES)
+            ]
         )
         if self.score not in names:
             names.insert(0, self.score)
@@ -129,6 +142,11 @@ class AnomalyEvaluator(Evaluator):
             raise ValueError(
                 f"anomaly scores {', '.join(_VARIATIONAL_SCORES)} need a variational model; "
                 "use reconstruction_error or latent_distance."
+            )
+        if not ensemble and any(n in _ENSEMBLE_SCORES for n in names):
+            raise ValueError(
+                "anomaly score member_error needs a deep ensemble: set "
+                "config.model.ensemble_members to 2 or more, or use reconstruction_error."
             )
         data = context.split("eval", max_examples=self.max_examples)
         labels = data.require_labels("Anomaly detection")

@@ -17,6 +17,7 @@ from aelab.core.contract import (
     is_conditional_model,
     is_latent_variable_model,
 )
+from aelab.models.ensemble import is_ensemble
 from aelab.training.state import merge_model
 
 
@@ -98,7 +99,14 @@ class ModelCalls:
             codec = model(params, model_state)
             return codec.rate_bits(codec(x, train=False, rngs=None))
 
+        @jax.jit
+        def member_errors(params, model_state, x):
+            members = model(params, model_state).member_reconstructions(x)
+            errors = (jax.vmap(likelihood.mean)(members) - x[None]) ** 2
+            return errors.reshape(len(members), len(x), -1).mean(axis=-1).T
+
         self._encode, self._decode, self._reconstruct = encode, decode, reconstruct
+        self._member_errors = member_errors
         self._rate_bits = rate_bits
         self._sample_prior = sample_prior
         self._kl = kl
@@ -110,6 +118,11 @@ class ModelCalls:
     def is_variational(self) -> bool:
         """Whether the model is a latent-variable model (`aelab.core.contract`)."""
         return is_latent_variable_model(self.model())
+
+    @property
+    def is_ensemble(self) -> bool:
+        """Whether the model is a deep ensemble (`aelab.models.ensemble`)."""
+        return is_ensemble(self.model())
 
     @property
     def condition_dim(self) -> int | None:
@@ -170,6 +183,16 @@ class ModelCalls:
         posterior mean."""
         reconstructions, _ = self._call(self._reconstruct, x, condition)
         return reconstructions
+
+    def member_errors(self, x: np.ndarray) -> np.ndarray:
+        """An ensemble's per-member mean squared reconstruction error of each example, in
+        data space: [n, K]."""
+        if not self.is_ensemble:
+            raise ValueError(
+                "Per-member errors need a deep ensemble: set config.model.ensemble_members "
+                "to 2 or more."
+            )
+        return self._call(self._member_errors, x, None)
 
     def kl(self, x: np.ndarray, key: jax.Array) -> np.ndarray:
         """KL(q(z | x) || p(z)) of a VAE per example, [n] (nats): analytic for one

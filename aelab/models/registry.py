@@ -18,6 +18,7 @@ from flax import nnx
 from aelab.core.options import Options, option, options_class
 from aelab.core.registry import Registry
 from aelab.core.schema import Section, Selector
+from aelab.models.ensemble import Ensemble
 
 
 @options_class
@@ -26,6 +27,12 @@ class ModelOptions(Options):
 
     latent_dim: int = option(
         16, "code size: values per example (a VAE's posterior dimension)", minimum=1
+    )
+    ensemble_members: int = option(
+        1,
+        "independently initialised copies trained side by side, a deep ensemble "
+        "(aelab.models.ensemble); 1: the model alone",
+        minimum=1,
     )
 
 
@@ -112,7 +119,14 @@ def build_model(
     """
     builder = MODELS.get(MODEL_SELECTOR.value(config))
     output_shape = tuple(input_shape) if output_shape is None else tuple(output_shape)
-    return builder(model_options(config), tuple(input_shape), output_shape, rngs)
+    options = model_options(config)
+
+    def make(member_rngs: nnx.Rngs) -> nnx.Module:
+        return builder(options, tuple(input_shape), output_shape, member_rngs)
+
+    if options.ensemble_members == 1:
+        return make(rngs)
+    return Ensemble(make, options.ensemble_members, rngs=rngs)
 
 
 def tiny_setup(name: str) -> tuple[ml_collections.ConfigDict, tuple[int, ...], str]:

@@ -12,6 +12,7 @@ from flax import nnx, struct
 from jax.sharding import Mesh
 
 from aelab.models import build_model
+from aelab.models.ensemble import is_ensemble
 from aelab.objectives import Objective
 from aelab.objectives.adversarial import is_adversarial
 from aelab.training.mesh import replicated
@@ -92,6 +93,12 @@ def init_train_state(
         return TrainState(**fields), (graphdef, None)
     if discriminator_optimizer is None:
         raise ValueError("An adversarial objective needs a discriminator_optimizer.")
+    if is_ensemble(model):
+        raise ValueError(
+            f"config.model.ensemble_members={model.num_members}: an adversarial objective "
+            f"({type(objective).__name__}) trains one generator against its discriminator; "
+            "set config.model.ensemble_members=1."
+        )
     # Its own key: the model's initialisation stays what it is without a discriminator.
     discriminator = objective.build_discriminator(
         model, example_shape, rngs=nnx.Rngs(jax.random.fold_in(init_key, 1))

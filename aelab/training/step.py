@@ -11,6 +11,7 @@ from flax import nnx
 
 from aelab.core.contract import bind_condition
 from aelab.core.options import Options, option, options_class
+from aelab.models.ensemble import objective_over_members
 from aelab.objectives import Objective
 from aelab.objectives.adversarial import AdversarialObjective
 from aelab.objectives.base import targets_of
@@ -82,8 +83,10 @@ def make_train_step(
                     batch, targets=targets_of(batch), inputs=batch["inputs"].astype(compute)
                 )
             model = merge_model(graphdef, model_params, state.model_state)
-            # A conditional model reads the batch's labels (aelab.core.contract).
-            loss, metrics = objective(
+            # A conditional model reads the batch's labels (aelab.core.contract); an
+            # ensemble's members are each trained by the objective.
+            loss, metrics = objective_over_members(
+                objective,
                 bind_condition(model, model_batch),
                 model_batch,
                 rngs=nnx.Rngs(key),
@@ -244,7 +247,8 @@ def make_eval_step(
     def eval_step(state: TrainState, batch: dict, key: jax.Array) -> tuple[Metrics, jax.Array]:
         model = merge_model(graphdef, state.params, state.model_state)
         if discriminator_graphdef is None:
-            _, metrics = objective(
+            _, metrics = objective_over_members(
+                objective,
                 bind_condition(model, batch),
                 batch,
                 rngs=nnx.Rngs(key),

@@ -17,3 +17,36 @@ def test_every_model_and_config_has_a_row():
     )
     configs = {file + variant for file, variant in rows}
     assert configs == {name for name in all_config_names() if "/" not in name}
+
+
+def _table_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_models_table", REPO / "docs" / "make_models_table.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_kept_results_follow_their_config_even_when_two_configs_look_alike(tmp_path):
+    module = _table_module()
+    cells = ("`dense_ae`", "reconstruction", "ecg5000", "22,608")
+    page = tmp_path / "models.md"
+    page.write_text(
+        "| `configs/a.py:x` | " + " | ".join(cells) + " | test MSE 1 |\n"
+        "| `configs/a.py:y` | " + " | ".join(cells) + " | test MSE 2 |\n"
+        "| `configs/b.py` | `conv_ae` | reconstruction | mnist | 5 | test MSE 3 |\n"
+    )
+    previous = module.previous_results(str(page))
+    # Two configs with the same cells keep their own results, by name.
+    assert module._previous_result(previous, "`configs/a.py:x`", cells, False) == "test MSE 1"
+    assert module._previous_result(previous, "`configs/a.py:y`", cells, False) == "test MSE 2"
+    # A renamed config keeps the result of the one row with its cells; shared cells don't.
+    b_cells = ("`conv_ae`", "reconstruction", "mnist", "5")
+    assert module._previous_result(previous, "`configs/c.py`", b_cells, True) == "test MSE 3"
+    assert module._previous_result(previous, "`configs/c.py`", cells, True) is None
+    # A config that changed (other parameters) drops its old result.
+    changed = (*cells[:3], "22,609")
+    assert module._previous_result(previous, "`configs/a.py:x`", changed, True) is None
