@@ -24,6 +24,7 @@ import importlib.util
 import json
 import math
 import os
+import sys
 
 import jax
 from absl import app, flags
@@ -33,6 +34,11 @@ from aelab.models import list_models
 from aelab.training.experiment import build_run_spec
 
 DOCS = os.path.dirname(os.path.abspath(__file__))
+# kept_model_results.py sits next to this file (and defines no flags, so tests load it).
+if DOCS not in sys.path:
+    sys.path.insert(0, DOCS)
+from kept_model_results import kept_result, previous_results  # noqa: E402
+
 REPO = os.path.dirname(DOCS)
 _RUNS = flags.DEFINE_multi_string("runs", ["runs"], "Directories holding <config>/ work dirs.")
 _OUTPUT = flags.DEFINE_string("output", os.path.join(DOCS, "models.md"), "Output file.")
@@ -158,33 +164,6 @@ def load_config(name: str):
     return config_module(file).get_config(variant) if variant else config_module(file).get_config()
 
 
-def previous_results(path: str | None) -> dict:
-    """The measured result cells of the configs table in an earlier models.md: by the
-    row's config (``("config", "configs/<file>.py[:<variant>]")`` -> (cells, result))
-    and by its (model, objective, data, parameters) cells (-> result; None for cells
-    two rows share)."""
-    results = {}
-    if not path or not os.path.exists(path):
-        return results
-    with open(path) as f:
-        for line in f:
-            cells = line.strip()[2:-2].split(" | ")
-            if line.startswith("| `configs/") and len(cells) == 6 and cells[5] != "not measured":
-                key = tuple(cells[1:5])
-                results[("config", cells[0])] = (key, cells[5])
-                results[key] = None if key in results else cells[5]
-    return results
-
-
-def _previous_result(previous: dict, label: str, cells: tuple, unique: bool) -> str | None:
-    """The kept result of a config row: its own row's, when the config is still what it
-    was (same cells), else, for a renamed config, the one row with its cells."""
-    own_cells, result = previous.get(("config", label), (None, None))
-    if own_cells == cells:
-        return result
-    return previous.get(cells) if unique else None
-
-
 def parameter_count(config) -> int:
     """Trainable parameters of the config's model, from shapes alone."""
     _, state = abstract_train_state(config, build_run_spec(config))
@@ -250,7 +229,7 @@ def render(runs: list[str], previous: dict[tuple[str, ...], str | None] | None =
         file, colon, variant = name.partition(":")
         label = f"`configs/{file}.py{colon}{variant}`"
         if result == "not measured":
-            kept = _previous_result(previous or {}, label, cells, counts[cells] == 1)
+            kept = kept_result(previous or {}, label, cells, counts[cells] == 1)
             result = kept or result
         rows.append(f"| {label} | {' | '.join(cells)} | {result} |")
     lines = [

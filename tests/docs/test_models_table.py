@@ -23,7 +23,7 @@ def _table_module():
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
-        "make_models_table", REPO / "docs" / "make_models_table.py"
+        "kept_model_results", REPO / "docs" / "kept_model_results.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -41,12 +41,12 @@ def test_kept_results_follow_their_config_even_when_two_configs_look_alike(tmp_p
     )
     previous = module.previous_results(str(page))
     # Two configs with the same cells keep their own results, by name.
-    assert module._previous_result(previous, "`configs/a.py:x`", cells, False) == "test MSE 1"
-    assert module._previous_result(previous, "`configs/a.py:y`", cells, False) == "test MSE 2"
+    assert module.kept_result(previous, "`configs/a.py:x`", cells, False) == "test MSE 1"
+    assert module.kept_result(previous, "`configs/a.py:y`", cells, False) == "test MSE 2"
     # A renamed config keeps the result of the one row with its cells; shared cells don't.
     b_cells = ("`conv_ae`", "reconstruction", "mnist", "5")
-    assert module._previous_result(previous, "`configs/c.py`", b_cells, True) == "test MSE 3"
-    assert module._previous_result(previous, "`configs/c.py`", cells, True) is None
+    assert module.kept_result(previous, "`configs/c.py`", b_cells, True) == "test MSE 3"
+    assert module.kept_result(previous, "`configs/c.py`", cells, True) is None
     # A config that changed (other parameters) drops its old result.
     changed = (*cells[:3], "22,609")
-    assert module._previous_result(previous, "`configs/a.py:x`", changed, True) is None
+    assert module.kept_result(previous, "`configs/a.py:x`", changed, True) is None
