@@ -218,6 +218,7 @@ def _files_containing(directory, secret: bytes) -> list[str]:
     return found
 
 
+@pytest.mark.slow  # two worker processes, one killed, and a rerun: 84 s on CI
 def test_postgres_sweep_killed_worker_rerun_and_no_password_leak(tmp_path, postgres_url):
     spec = write_sweep_file(
         tmp_path,
