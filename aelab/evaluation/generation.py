@@ -12,6 +12,12 @@
   for a 2-D code, else their first two principal components), coloured by label.
 
 Image data gives image grids; time series give line plots (samples and scatter only).
+
+A conditional model (`config.model.conditioning`) is given one-hot labels: the codes
+of the split under each example's own label; samples.png under the classes in turn
+(sample i under class i mod K, so each row of 8 cycles through the classes); each
+interpolation under its first example's label; the traversals under the label of the
+example they start from.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from aelab.core.options import option, options_class
+from aelab.evaluation.compared_images import balanced_classes
 from aelab.evaluation.registry import Evaluator, register_evaluator
 from aelab.visualization import image_grid, save_png, series_panel
 
@@ -47,7 +54,18 @@ class GenerationEvaluator(Evaluator):
         data = context.split("eval", labels=context.eval_labels())
         calls = context.model_calls
         count = min(len(data), self.scatter_examples)
-        means, _ = calls.encode(data.inputs[:count])
+        conditional = calls.condition_dim is not None
+        # [count, condition_dim] one-hot labels of the examples (None: unconditional).
+        given = calls.label_condition(None if data.labels is None else data.labels[:count])
+
+        def under(rows: np.ndarray | None, how_many: int):
+            """The conditions of `how_many` decoded codes: each of `rows` (example
+            indices) repeated how_many // len(rows) times; None when unconditional."""
+            if not conditional:
+                return None
+            return np.repeat(given[rows], how_many // len(rows), axis=0)
+
+        means, _ = calls.encode(data.inputs[:count], given)
         latent_shape = means.shape[1:]
         codes = means.reshape(count, -1)
         code_mean, code_std = codes.mean(axis=0), codes.std(axis=0)
@@ -59,14 +77,24 @@ class GenerationEvaluator(Evaluator):
         else:
             cov = np.cov(codes, rowvar=False).reshape(codes.shape[1], codes.shape[1])
             samples = rng.multivariate_normal(code_mean, cov, size=self.num_samples)
-        decoded = calls.decode(samples.reshape(-1, *latent_shape).astype(np.float32))
+        sample_conditions = None
+        if conditional:
+            sample_conditions = calls.label_condition(
+                balanced_classes(self.num_samples, calls.condition_dim)
+            )
+        decoded = calls.decode(
+            samples.reshape(-1, *latent_shape).astype(np.float32), sample_conditions
+        )
         written += self._save(context, "samples.png", decoded, columns=8)
 
         if context.is_image and count >= 2:
             pairs = rng.choice(count, size=(self.num_interpolations, 2))
             t = np.linspace(0.0, 1.0, self.interpolation_steps)[None, :, None]
             line = codes[pairs[:, :1]] * (1 - t) + codes[pairs[:, 1:]] * t  # [rows, steps, d]
-            decoded = calls.decode(line.reshape(-1, *latent_shape).astype(np.float32))
+            decoded = calls.decode(
+                line.reshape(-1, *latent_shape).astype(np.float32),
+                under(pairs[:, 0], len(pairs) * self.interpolation_steps),
+            )
             written += self._save(
                 context, "interpolations.png", decoded, columns=self.interpolation_steps
             )
@@ -78,7 +106,10 @@ class GenerationEvaluator(Evaluator):
             rows = rows.reshape(len(dims), self.traversal_steps, -1)
             for row, dim in enumerate(dims):
                 rows[row, :, dim] = codes[0, dim] + offsets * spread[dim]
-            decoded = calls.decode(rows.reshape(-1, *latent_shape).astype(np.float32))
+            decoded = calls.decode(
+                rows.reshape(-1, *latent_shape).astype(np.float32),
+                under(np.zeros(1, int), len(dims) * self.traversal_steps),
+            )
             written += self._save(context, "traversals.png", decoded, columns=self.traversal_steps)
 
         if data.labels is not None and context.is_chief and codes.shape[1] >= 2:

@@ -51,16 +51,19 @@ class ImportanceSampledEstimate:
 
 @functools.lru_cache(maxsize=8)  # one compilation per model and k, also across calls
 def _make_block_fn(graphdef, likelihood, num_samples: int, samples_per_chunk: int):
-    """A jitted (params, model_state, x [m, b, ...], keys [m, 2]) -> ([m, b], [m, b])."""
+    """A jitted (params, model_state, x [m, b, ...], conditions [m, b, c] or None,
+    keys [m, 2]) -> ([m, b], [m, b])."""
     num_chunks = -(-num_samples // samples_per_chunk)
     log_k = math.log(num_samples)
 
-    def block(params, model_state, x_batches, keys):
-        model = merge_model(graphdef, params, model_state)
+    def block(params, model_state, x_batches, condition_batches, keys):
+        raw = merge_model(graphdef, params, model_state)
 
         def one_batch(args):
-            x, key = args
+            x, condition, key = args
             batch = x.shape[0]
+            # A conditional VAE scores log p(x | c) with the batch's side input bound.
+            model = raw if condition is None else raw.conditioned(condition)
 
             def chunk(carry, index):
                 running_max, running_sum, weight_sum = carry
@@ -91,7 +94,7 @@ def _make_block_fn(graphdef, likelihood, num_samples: int, samples_per_chunk: in
             )
             return running_max + jnp.log(running_sum) - log_k, weight_sum / num_samples
 
-        return jax.lax.map(one_batch, (x_batches, keys))
+        return jax.lax.map(one_batch, (x_batches, condition_batches, keys))
 
     return jax.jit(block)
 
@@ -109,6 +112,7 @@ def importance_sampled_log_likelihood(
     samples_per_chunk: int | None = None,
     examples_per_call: int = 1000,
     log_progress: bool = False,
+    conditions: np.ndarray | None = None,
 ) -> ImportanceSampledEstimate:
     """log p̂_k(x) and the k-sample ELBO estimate of each example of x.
 
@@ -124,6 +128,8 @@ def importance_sampled_log_likelihood(
       samples_per_chunk: samples per scan step; default: about 5,000 decoded rows per
         step (samples_per_chunk * batch_size), at most k.
       examples_per_call: examples per host call (progress is logged between calls).
+      conditions: [n, condition_dim] side inputs of a conditional model (then the
+        estimates are of log p(x | c)); None for an unconditional one.
     Returns:
       An `ImportanceSampledEstimate` with [n] arrays (float32 computations, in nats).
     """
@@ -136,6 +142,13 @@ def importance_sampled_log_likelihood(
     num_batches = -(-n // batch_size)
     padded = np.concatenate([x, np.repeat(x[:1], num_batches * batch_size - n, axis=0)])
     batches = padded.reshape(num_batches, batch_size, *x.shape[1:])
+    condition_batches = None
+    if conditions is not None:
+        conditions = np.asarray(conditions, np.float32)
+        rest = np.repeat(conditions[:1], num_batches * batch_size - n, axis=0)
+        condition_batches = np.concatenate([conditions, rest]).reshape(
+            num_batches, batch_size, conditions.shape[-1]
+        )
     keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(num_batches))
     block = _make_block_fn(graphdef, likelihood, num_samples, samples_per_chunk)
     batches_per_call = max(1, examples_per_call // batch_size)
@@ -143,7 +156,8 @@ def importance_sampled_log_likelihood(
     start = time.perf_counter()
     for first in range(0, num_batches, batches_per_call):
         chunk = slice(first, first + batches_per_call)
-        ll, lb = jax.device_get(block(params, model_state, batches[chunk], keys[chunk]))
+        given = None if condition_batches is None else condition_batches[chunk]
+        ll, lb = jax.device_get(block(params, model_state, batches[chunk], given, keys[chunk]))
         log_likelihood.append(np.asarray(ll).reshape(-1))
         elbo.append(np.asarray(lb).reshape(-1))
         if log_progress:
@@ -224,6 +238,8 @@ class LikelihoodEvaluator(Evaluator):
                 "is not. Remove it from config.evals (or --evals)."
             )
         data = context.split("eval", labels=context.eval_labels(), max_examples=self.max_examples)
+        # A conditional VAE is scored by log p(x | label) (None: an unconditional model).
+        condition = context.model_calls.label_condition(data.labels)
         run = context.run
         estimate = importance_sampled_log_likelihood(
             run.graphdef,
@@ -237,11 +253,13 @@ class LikelihoodEvaluator(Evaluator):
             samples_per_chunk=self.samples_per_chunk,
             examples_per_call=self.examples_per_call,
             log_progress=True,
+            conditions=condition,
         )
         nll = -estimate.log_likelihood.astype(np.float64)
         dims = math.prod(data.inputs.shape[1:])
-        means = context.model_calls.codes(data.inputs)
-        kl = context.model_calls.kl(data.inputs, context.key("likelihood_kl")).astype(np.float64)
+        means = context.model_calls.codes(data.inputs, condition)
+        kl = context.model_calls.kl(data.inputs, context.key("likelihood_kl"), condition)
+        kl = kl.astype(np.float64)
         elbo = float(estimate.elbo.astype(np.float64).mean())
         return {
             "nll": float(nll.mean()),

@@ -89,8 +89,8 @@ class ModelCalls:
             return model(params, model_state).sample_prior(nnx.Rngs(key), num_samples)
 
         @jax.jit
-        def kl(params, model_state, key, x):
-            vae = model(params, model_state)
+        def kl(params, model_state, key, x, condition=None):
+            vae = model(params, model_state, condition)
             output = vae(x, train=False, rngs=nnx.Rngs(key))
             return vae.kl_terms(output).sum(axis=-1)
 
@@ -194,12 +194,15 @@ class ModelCalls:
             )
         return self._call(self._member_errors, x, None)
 
-    def kl(self, x: np.ndarray, key: jax.Array) -> np.ndarray:
+    def kl(self, x: np.ndarray, key: jax.Array, condition: np.ndarray | None = None) -> np.ndarray:
         """KL(q(z | x) || p(z)) of a VAE per example, [n] (nats): analytic for one
-        Gaussian layer, a one-sample estimate for hierarchical models."""
+        Gaussian layer, a one-sample estimate for hierarchical models (a conditional
+        VAE's KL(q(z | x, c) || p(z)) under condition [n, condition_dim])."""
         keys = iter(jax.random.split(key, len(x) // self.batch_size + 1))
-        return map_in_batches(
-            lambda b: self._kl(self.params, self.model_state, next(keys), b), x, self.batch_size
+        return self._call(
+            lambda params, state, *batch: self._kl(params, state, next(keys), *batch),
+            x,
+            condition,
         )
 
     def rate_bits(self, x: np.ndarray) -> np.ndarray:

@@ -3,6 +3,7 @@ feature distance and class-conditional generation measured with it, and their er
 
 import os
 
+import jax
 import numpy as np
 import pytest
 
@@ -10,6 +11,9 @@ from aelab.config import base_config
 from aelab.evaluation import evaluate_run, train_and_evaluate
 from aelab.evaluation.classifier_calls import load_classifier
 from aelab.evaluation.compared_images import balanced_classes
+from aelab.evaluation.context import EvalContext
+from aelab.evaluation.likelihood import importance_sampled_log_likelihood
+from aelab.evaluation.loading import load_run
 
 
 def test_an_unset_classifier_names_the_field_and_the_command():
@@ -116,3 +120,40 @@ def test_the_classifier_evaluators_refuse_the_wrong_kind_of_run(runs):
             evals=["conditional_generation"],
             overrides={"conditional_generation.classifier": runs["classifier"]},
         )
+
+
+@pytest.mark.slow
+def test_likelihood_and_generation_give_a_conditional_vae_its_labels(runs):
+    record = evaluate_run(
+        runs["cvae"],
+        evals=["likelihood", "generation", "objective"],
+        overrides={"likelihood.num_samples": 20, "generation.num_samples": 20},
+    )
+    metrics = record["metrics"]
+    assert np.isfinite(metrics["likelihood/nll"]) and np.isfinite(metrics["likelihood/kl"])
+    # log p̂_k(x | c) is at least the mean log weight it averages (Jensen), per example.
+    assert metrics["likelihood/nll"] <= -metrics["likelihood/elbo"] + 1e-6
+    # The k-sample ELBO under the true labels estimates what the objective computes.
+    assert metrics["likelihood/elbo"] == pytest.approx(metrics["objective/elbo"], rel=0.05)
+    # samples, interpolations, traversals and the latent scatter.
+    assert metrics["generation/num_plots"] == 4
+
+    run = load_run(runs["cvae"])
+    context = EvalContext(run, runs["cvae"], seed=0)
+    split, calls = context.split("eval"), context.model_calls
+
+    def mean_log_likelihood(labels):
+        return importance_sampled_log_likelihood(
+            run.graphdef,
+            run.params,
+            run.model_state,
+            context.likelihood,
+            split.inputs,
+            num_samples=20,
+            key=jax.random.PRNGKey(0),
+            conditions=calls.label_condition(labels),
+        ).log_likelihood.mean()
+
+    true = mean_log_likelihood(split.labels)
+    wrong = mean_log_likelihood((split.labels + 1) % 10)
+    assert true > wrong
