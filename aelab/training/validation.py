@@ -35,6 +35,7 @@ from aelab.core.schema import ConfigSchema, Report
 from aelab.data.pipeline import PipelineOptions
 from aelab.data.run_splits import has_validation
 from aelab.models import build_model, tiny_setup
+from aelab.models.ensemble import objective_over_members
 from aelab.objectives import build_objective
 from aelab.objectives.adversarial import is_adversarial
 from aelab.training.batches import BatchSourceOptions
@@ -152,8 +153,8 @@ def _check_model_and_objective(config, spec: RunSpec, report: Report):
         model = build_model(config.model, example_shape, output_shape, rngs=nnx.Rngs(0))
         model = bind_condition(model, batch)
         decoded = model(batch["inputs"], train=True, rngs=nnx.Rngs(1)).decoded
-        loss, metrics = build_objective(config.objective)(
-            model, batch, rngs=nnx.Rngs(2), train=True, step=0
+        loss, metrics = objective_over_members(
+            build_objective(config.objective), model, batch, rngs=nnx.Rngs(2), train=True, step=0
         )
         return decoded, loss, metrics
 

@@ -33,10 +33,18 @@ def _logged(workdir, after_step):
     ]
 
 
-@pytest.mark.parametrize("steps_per_call", [1, pytest.param(2, marks=pytest.mark.slow)])
-def test_interrupted_run_matches_uninterrupted(tmp_path, tiny_config, steps_per_call):
+@pytest.mark.parametrize(
+    "steps_per_call, members",
+    [
+        (1, 1),
+        pytest.param(2, 1, marks=pytest.mark.slow),
+        pytest.param(1, 2, marks=pytest.mark.slow, id="ensemble"),  # a deep ensemble
+    ],
+)
+def test_interrupted_run_matches_uninterrupted(tmp_path, tiny_config, steps_per_call, members):
     config = tiny_config
     config.train.steps_per_call = steps_per_call
+    config.model.ensemble_members = members
     config.train.num_steps = 12
     config.train.checkpoint_every = 6
     config.train.log_every = 4  # not a divisor of 6: a log window straddles the resume
