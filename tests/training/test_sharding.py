@@ -55,6 +55,8 @@ def _run_steps(config, num_devices, num_calls=2):
             "adam",
             marks=pytest.mark.slow,
         ),
+        # A deep ensemble of VAEs: each member's posterior samples and loss on 8 devices.
+        pytest.param("dense_vae", {"ensemble_members": 2}, "adam", marks=pytest.mark.slow),
     ],
 )
 def test_sharded_step_matches_single_device(tiny_config, model, fields, optimizer):
