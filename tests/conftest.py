@@ -38,15 +38,19 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / "configs"
 
 
-def config_module(file: str):
-    """The module of configs/<file>.py, loaded from its file like --config does."""
-    path = CONFIG_DIR / f"{file}.py"
-    spec = importlib.util.spec_from_file_location(
-        f"aelab_test_config_{file.replace('/', '_')}", path
-    )
+def load_module(path, name: str | None = None):
+    """The Python file at `path` loaded as a module (named `name`, default its stem):
+    the docs' scripts, configs and guide examples, which are not importable packages."""
+    path = pathlib.Path(path)
+    spec = importlib.util.spec_from_file_location(name or path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def config_module(file: str):
+    """The module of configs/<file>.py, loaded from its file like --config does."""
+    return load_module(CONFIG_DIR / f"{file}.py", f"aelab_test_config_{file.replace('/', '_')}")
 
 
 def load_config(name: str, arg: str | None = None):

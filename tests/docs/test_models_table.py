@@ -4,7 +4,7 @@ docs/make_models_table.py; rerun that when a model or config is added)."""
 import re
 
 from aelab.models import list_models
-from tests.conftest import REPO, all_config_names
+from tests.conftest import REPO, all_config_names, load_module
 
 
 def test_every_model_and_config_has_a_row():
@@ -20,14 +20,7 @@ def test_every_model_and_config_has_a_row():
 
 
 def _table_module():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "kept_model_results", REPO / "docs" / "kept_model_results.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(REPO / "docs" / "kept_model_results.py")
 
 
 def test_kept_results_follow_their_config_even_when_two_configs_look_alike(tmp_path):

@@ -1,18 +1,11 @@
 """docs/options.md is generated from the declared options and stays current."""
 
-import importlib.util
-
 from aelab.config import CONFIG_SCHEMA
-from tests.conftest import REPO
+from tests.conftest import REPO, load_module
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location(
-        "make_options_table", REPO / "docs" / "make_options_table.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(REPO / "docs" / "make_options_table.py")
 
 
 def test_options_page_is_current():

@@ -2,13 +2,12 @@
 as a module with a stand-in `wandb` or `mlflow` (neither is a dependency), sends a run's
 hooks to the tracker's API calls."""
 
-import importlib.util
 import re
 import sys
 import types
 
 from aelab.training import TrainCallback
-from tests.conftest import REPO
+from tests.conftest import REPO, load_module
 
 PAGE = REPO / "docs" / "tracking.md"
 
@@ -29,10 +28,7 @@ def _file_blocks() -> dict[str, str]:
 def _load(name: str, tmp_path):
     path = tmp_path / name
     path.write_text(_file_blocks()[name])
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(path)
 
 
 def _drive(callback: TrainCallback) -> None:

@@ -1,19 +1,15 @@
 """docs/make_results.py: rows come only from results.json files, each with its baseline."""
 
 import functools
-import importlib.util
 import json
 
-from tests.conftest import REPO
+from tests.conftest import REPO, load_module
 
 
 @functools.cache
 def _module():
     """The script, loaded once: it defines absl flags, which a second load would redefine."""
-    spec = importlib.util.spec_from_file_location("make_results", REPO / "docs" / "make_results.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(REPO / "docs" / "make_results.py")
 
 
 def _experiment(run_id: str):

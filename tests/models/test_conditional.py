@@ -6,7 +6,6 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
-import optax
 import pytest
 from flax import nnx
 
@@ -21,8 +20,7 @@ from aelab.core.contract import (
 from aelab.models import build_model
 from aelab.models.conditional import FiLM
 from aelab.objectives import build_likelihood, build_objective
-from aelab.training.state import TrainState, split_model
-from aelab.training.step import make_train_step
+from tests.training.train_steps import jitted_train_step
 
 SHAPE = (8, 8, 1)
 TINY = {"dense": {"hidden_dims": (16,)}, "conv": {"channels": (4, 8)}}
@@ -138,16 +136,7 @@ def test_the_train_step_binds_the_batch_labels_and_learns():
     ).astype(jnp.float32)
     batch = {"inputs": images, "label": labels}
     objective = build_objective(ml_collections.ConfigDict({"name": "elbo"}))
-    graphdef, params, model_state = split_model(model)
-    optimizer = optax.adam(1e-2)
-    state = TrainState(
-        step=jnp.asarray(0, jnp.int32),
-        params=params,
-        model_state=model_state,
-        opt_state=optimizer.init(params),
-        rng=jax.random.PRNGKey(0),
-    )
-    step = jax.jit(make_train_step(graphdef, objective, optimizer))
+    step, state = jitted_train_step(model, objective)
     losses = []
     for _ in range(40):
         state, metrics = step(state, batch)

@@ -14,8 +14,8 @@ from aelab.evaluation.model_calls import ModelCalls
 from aelab.models import build_model, tiny_setup
 from aelab.models.ensemble import Ensemble, objective_over_members
 from aelab.objectives import build_likelihood, build_objective
-from aelab.training.state import TrainState, init_train_state, merge_model, split_model
-from aelab.training.step import make_train_step
+from aelab.training.state import init_train_state, merge_model, split_model
+from tests.training.train_steps import jitted_train_step
 
 SHAPE = (8, 8, 1)
 
@@ -90,16 +90,7 @@ def test_each_member_gets_the_gradient_it_would_get_alone():
 def test_an_ensemble_of_vaes_trains_every_member():
     model, shape = _ensemble("dense_vae", members=2)
     objective = build_objective(ml_collections.ConfigDict({"name": "elbo"}))
-    graphdef, params, model_state = split_model(model)
-    optimizer = optax.adam(1e-2)
-    state = TrainState(
-        step=jnp.asarray(0, jnp.int32),
-        params=params,
-        model_state=model_state,
-        opt_state=optimizer.init(params),
-        rng=jax.random.PRNGKey(0),
-    )
-    step = jax.jit(make_train_step(graphdef, objective, optimizer))
+    step, state = jitted_train_step(model, objective)
     batch = {"inputs": (_inputs(shape, 16) > 0.5).astype(jnp.float32)}
     losses = []
     for _ in range(30):
