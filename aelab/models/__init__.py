@@ -17,6 +17,7 @@ from __future__ import annotations
 from aelab.core.contract import Encoding, ModelOutput
 from aelab.core.discovery import import_submodules
 from aelab.models.autoencoder import Autoencoder, GaussianVAE
+from aelab.models.ensemble import Ensemble, is_ensemble
 from aelab.models.layers import Decoder
 from aelab.models.registry import (
     MODEL_SECTION,
@@ -43,10 +44,12 @@ __all__ = [
     "Autoencoder",
     "Decoder",
     "Encoding",
+    "Ensemble",
     "GaussianVAE",
     "ModelOptions",
     "ModelOutput",
     "build_model",
+    "is_ensemble",
     "list_models",
     "model_options",
     "register_model",
