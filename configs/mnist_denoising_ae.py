@@ -31,7 +31,7 @@ training, 1.3 min of evaluation; the last checkpoint was the best on validation)
 tuned on validation, at 14.39 dB / 0.334 (BM3D 13.97 dB / 0.434): +5.2 dB.
 
 `data=fashion_mnist,noise=salt_and_pepper` (2026-12-03, trained at 3d256b8, evaluated at
-04b3d52, the same EPYC, quiet: 17.9 min of training, 1.3 min of evaluation; the last
+04b3d52, the same EPYC, short tests beside it: 17.9 min of training, 1.3 min of evaluation; the last
 checkpoint the best on validation): from 10.78 dB noisy, 21.69 dB / 0.759 SSIM against
 the 3x3 median filter, the best classic tuned on validation, at 18.03 dB / 0.697 (BM3D
 17.04 dB): +3.7 dB.
