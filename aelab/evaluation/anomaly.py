@@ -99,7 +99,11 @@ class AnomalyEvaluator(Evaluator):
         if "reconstruction_error" in names:
             out["reconstruction_error"] = mean_squared_error(inputs, calls.reconstruct(inputs))
         if "member_error" in names:
-            out["member_error"] = calls.member_errors(inputs).astype(np.float64).mean(axis=1)
+            members = calls.member_reconstructions(inputs)  # [n, K, ...]
+            out["member_error"] = np.mean(
+                [mean_squared_error(inputs, members[:, k]) for k in range(members.shape[1])],
+                axis=0,
+            )
         if "latent_distance" in names:
             out["latent_distance"] = mahalanobis_distances(train_codes, calls.codes(inputs))
         if any(n in names for n in _VARIATIONAL_SCORES):

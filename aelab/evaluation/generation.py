@@ -54,9 +54,9 @@ class GenerationEvaluator(Evaluator):
         data = context.split("eval", labels=context.eval_labels())
         calls = context.model_calls
         count = min(len(data), self.scatter_examples)
-        conditional = calls.condition_dim is not None
         # [count, condition_dim] one-hot labels of the examples (None: unconditional).
         given = calls.label_condition(None if data.labels is None else data.labels[:count])
+        conditional = given is not None
 
         def under(rows: np.ndarray | None, how_many: int):
             """The conditions of `how_many` decoded codes: each of `rows` (example

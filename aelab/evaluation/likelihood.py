@@ -140,15 +140,16 @@ def importance_sampled_log_likelihood(
         samples_per_chunk = max(1, 5000 // batch_size)
     samples_per_chunk = min(samples_per_chunk, num_samples)
     num_batches = -(-n // batch_size)
-    padded = np.concatenate([x, np.repeat(x[:1], num_batches * batch_size - n, axis=0)])
-    batches = padded.reshape(num_batches, batch_size, *x.shape[1:])
+
+    def in_batches(a: np.ndarray) -> np.ndarray:
+        """[n, ...] -> [num_batches, batch_size, ...], padded with copies of a[0]."""
+        padded = np.concatenate([a, np.repeat(a[:1], num_batches * batch_size - n, axis=0)])
+        return padded.reshape(num_batches, batch_size, *a.shape[1:])
+
+    batches = in_batches(x)
     condition_batches = None
     if conditions is not None:
-        conditions = np.asarray(conditions, np.float32)
-        rest = np.repeat(conditions[:1], num_batches * batch_size - n, axis=0)
-        condition_batches = np.concatenate([conditions, rest]).reshape(
-            num_batches, batch_size, conditions.shape[-1]
-        )
+        condition_batches = in_batches(np.asarray(conditions, np.float32))
     keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(num_batches))
     block = _make_block_fn(graphdef, likelihood, num_samples, samples_per_chunk)
     batches_per_call = max(1, examples_per_call // batch_size)

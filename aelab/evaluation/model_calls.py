@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
@@ -100,13 +101,12 @@ class ModelCalls:
             return codec.rate_bits(codec(x, train=False, rngs=None))
 
         @jax.jit
-        def member_errors(params, model_state, x):
+        def member_reconstructions(params, model_state, x):
             members = model(params, model_state).member_reconstructions(x)
-            errors = (jax.vmap(likelihood.mean)(members) - x[None]) ** 2
-            return errors.reshape(len(members), len(x), -1).mean(axis=-1).T
+            return jnp.moveaxis(jax.vmap(likelihood.mean)(members), 0, 1)
 
         self._encode, self._decode, self._reconstruct = encode, decode, reconstruct
-        self._member_errors = member_errors
+        self._member_reconstructions = member_reconstructions
         self._rate_bits = rate_bits
         self._sample_prior = sample_prior
         self._kl = kl
@@ -184,15 +184,15 @@ class ModelCalls:
         reconstructions, _ = self._call(self._reconstruct, x, condition)
         return reconstructions
 
-    def member_errors(self, x: np.ndarray) -> np.ndarray:
-        """An ensemble's per-member mean squared reconstruction error of each example, in
-        data space: [n, K]."""
+    def member_reconstructions(self, x: np.ndarray) -> np.ndarray:
+        """A deep ensemble's reconstructions of x by each member, in data space (the
+        likelihood's mean): [n, K, *data_shape]."""
         if not self.is_ensemble:
             raise ValueError(
-                "Per-member errors need a deep ensemble: set config.model.ensemble_members "
-                "to 2 or more."
+                "Per-member reconstructions need a deep ensemble: set "
+                "config.model.ensemble_members to 2 or more."
             )
-        return self._call(self._member_errors, x, None)
+        return self._call(self._member_reconstructions, x, None)
 
     def kl(self, x: np.ndarray, key: jax.Array, condition: np.ndarray | None = None) -> np.ndarray:
         """KL(q(z | x) || p(z)) of a VAE per example, [n] (nats): analytic for one

@@ -52,8 +52,8 @@ class Ensemble(nnx.Module):
         if num_members < 2:
             raise ValueError(f"An ensemble needs at least 2 members, not {num_members}.")
         keys = jax.random.split(rngs.params(), num_members)
-        self.members = nnx.List([make_member(nnx.Rngs(key)) for key in keys])
-        first = self.members[0]
+        # The first member is checked before the others are built.
+        first = make_member(nnx.Rngs(keys[0]))
         for check, what in (
             (is_conditional_model, "conditional"),
             (is_compression_model, "compressive (a learned codec)"),
@@ -65,6 +65,7 @@ class Ensemble(nnx.Module):
                     f"VAE members; {type(first).__name__} is {what}. Set "
                     "config.model.ensemble_members=1."
                 )
+        self.members = nnx.List([first] + [make_member(nnx.Rngs(key)) for key in keys[1:]])
         self.num_members = num_members
         self.member_latent_dim = first.latent_dim
         self.latent_dim = num_members * first.latent_dim

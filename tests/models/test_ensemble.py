@@ -114,8 +114,9 @@ def test_member_error_is_the_mean_member_error_and_bounds_the_mean_reconstructio
     likelihood = build_likelihood("mse")
     calls = ModelCalls(graphdef, params, state, likelihood, batch_size=4)
     x = np.asarray(_inputs(shape, 10))
-    errors = calls.member_errors(x)
-    assert errors.shape == (10, 3)
+    reconstructions = calls.member_reconstructions(x)
+    assert reconstructions.shape == (10, 3, *shape)
+    errors = np.mean((reconstructions - x[:, None]) ** 2, axis=(2, 3, 4))
     for k, member in enumerate(model.members):
         own = np.mean((np.asarray(member(jnp.asarray(x)).decoded) - x) ** 2, axis=(1, 2, 3))
         np.testing.assert_allclose(errors[:, k], own, rtol=1e-5)
@@ -130,7 +131,7 @@ def test_member_error_needs_an_ensemble():
     graphdef, params, state = split_model(build_model(config, shape, rngs=nnx.Rngs(0)))
     calls = ModelCalls(graphdef, params, state, build_likelihood("mse"))
     with pytest.raises(ValueError, match="ensemble_members to 2 or more"):
-        calls.member_errors(np.zeros((2, *shape), np.float32))
+        calls.member_reconstructions(np.zeros((2, *shape), np.float32))
 
     class Context:
         model_calls = calls
