@@ -151,6 +151,7 @@ SETUPS = {
         {"data": "mnist", "model": "conv_vqvae", "objective": "reconstruction"},
         {
             **CONV,
+            **SUBPIXEL,
             "model.latent_dim": 128,  # 16 vectors of code_dim 8
             "model.code_dim": 8,
             "model.codebook_size": 128,
@@ -163,6 +164,7 @@ SETUPS = {
         {"data": "mnist", "model": "conv_ae", "objective": "wae_mmd", "likelihood": "mse"},
         {
             **CONV,
+            **SUBPIXEL,
             "model.latent_dim": 8,
             "objective.mmd_weight": 10.0,
             "objective.mmd_kernel": "imq",
@@ -177,7 +179,7 @@ SETUPS = {
         },
         {
             **CONV,
-            "model.upsample": "transpose",
+            **SUBPIXEL,
             "model.latent_dim": 32,
             "objective.kl_warmup_steps": 1000,
             "objective.free_bits": 0.05,  # nats per latent dimension (batch mean)

@@ -34,10 +34,12 @@ from aelab.models import list_models
 from aelab.training.experiment import build_run_spec
 
 DOCS = os.path.dirname(os.path.abspath(__file__))
-# kept_model_results.py sits next to this file (and defines no flags, so tests load it).
+# kept_model_results.py and run_endings.py sit next to this file (and define no flags, so
+# tests load them).
 if DOCS not in sys.path:
     sys.path.insert(0, DOCS)
 from kept_model_results import kept_result, previous_results  # noqa: E402
+from run_endings import budget_note  # noqa: E402
 
 REPO = os.path.dirname(DOCS)
 _RUNS = flags.DEFINE_multi_string("runs", ["runs"], "Directories holding <config>/ work dirs.")
@@ -170,7 +172,7 @@ def parameter_count(config) -> int:
     return sum(math.prod(leaf.shape) for leaf in jax.tree.leaves(state.params))
 
 
-def measured(name: str, num_steps: int, runs: list[str]) -> str:
+def measured(name: str, num_steps: int, runs: list[str], time_limit_minutes=None) -> str:
     """The result cell for config `name`, from the first run directory that has one."""
     run_name = name.replace(":", "_")
     for root in runs:
@@ -190,11 +192,17 @@ def measured(name: str, num_steps: int, runs: list[str]) -> str:
             continue
         step = int(results.get("step", metrics.get("cost/step", 0)))
         info_path = os.path.join(root, run_name, "run_info.json")
-        final = step
+        info = {}
         if os.path.exists(info_path):
             with open(info_path) as f:
-                final = int(json.load(f).get("final_step", step))
-        budget = "" if final >= num_steps else f"; stopped at {final:,} of {num_steps:,} steps"
+                info = json.load(f)
+        final = int(info.get("final_step", step))
+        config_path = os.path.join(root, run_name, "config.json")
+        if os.path.exists(config_path):  # a limit overridden for the run is not the config's
+            with open(config_path) as f:
+                run_limit = json.load(f).get("train", {}).get("time_limit_minutes")
+            time_limit_minutes = time_limit_minutes if run_limit == time_limit_minutes else None
+        budget = budget_note(info, final, num_steps, time_limit_minutes)
         seconds = results.get("train_seconds")
         wall = "" if seconds is None else f", {seconds:.0f} s of training"
         where = f"(checkpoint at step {step:,}{wall}{budget})"
@@ -225,7 +233,9 @@ def render(runs: list[str], previous: dict[tuple[str, ...], str | None] | None =
     counts = collections.Counter(cells for _, cells in described.values())
     rows = []
     for name, (config, cells) in described.items():
-        result = measured(name, config.train.num_steps, runs)
+        result = measured(
+            name, config.train.num_steps, runs, config.train.get("time_limit_minutes")
+        )
         file, colon, variant = name.partition(":")
         label = f"`configs/{file}.py{colon}{variant}`"
         if result == "not measured":
