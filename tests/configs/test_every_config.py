@@ -40,10 +40,15 @@ def test_config_builds(name):
     skip_without_metadata(config)
     smoke = load_config(name, "smoke")
     assert smoke.train.num_steps < config.train.num_steps
+    assert _abstract_params(config)
+
+
+def _abstract_params(config):
+    """The config's model parameters as shapes: jax.eval_shape traces the whole
+    initialisation without computing it."""
     spec = build_run_spec(config)
     mesh = make_data_mesh(1)
     optimizer = build_optimizer(config.optimizer, config.train.num_steps)
-    # Shapes only: jax.eval_shape traces the whole initialisation without computing it.
     abstract = jax.eval_shape(
         lambda: create_train_state(
             config.model,
@@ -54,7 +59,22 @@ def test_config_builds(name):
             mesh=mesh,
         )[1]
     )
-    assert jax.tree.leaves(abstract.params)
+    return jax.tree.leaves(abstract.params)
+
+
+@pytest.mark.parametrize("variant", config_module("images").VARIANTS)
+def test_images_full_budget_is_longer_and_builds(variant):
+    """`configs/images.py:<variant>,full`, the accelerator budget, trains longer than the
+    CPU default, and the residual models at their full widths."""
+    default = load_config(f"images:{variant}")
+    skip_without_metadata(default)
+    full = load_config(f"images:{variant}", "full")
+    assert full.train.num_steps > default.train.num_steps
+    params = _abstract_params(full)
+    count = sum(leaf.size for leaf in params)
+    assert count >= sum(leaf.size for leaf in _abstract_params(default))
+    if "resnet" in variant:
+        assert full.model.channels[0] == 2 * default.model.channels[0]
 
 
 @pytest.mark.parametrize("name", CONFIGS)
