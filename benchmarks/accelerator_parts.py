@@ -23,6 +23,7 @@ import numpy as np
 import population_sweep
 import worker
 
+from aelab.config import load_config_file
 from aelab.evaluation.likelihood import importance_sampled_log_likelihood
 from aelab.objectives import build_likelihood
 from aelab.training.experiment import build_run_spec
@@ -35,7 +36,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 FAMILIES = {
     "mlp": "configs/hinton2006_mnist.py",  # dense AE 784-1000-500-250-30, 2.8M params
     "conv": "configs/images.py:fashion_mnist_conv_vae",  # (32, 64) channels, 351k
-    "residual": "configs/images.py:mnist_resnet_ae",  # batch norm and dropout, 1.0M
+    "residual": "configs/images.py:mnist_resnet_ae,full",  # batch norm and dropout, 1.0M
     "vit": "configs/images.py:mnist_vit_ae",  # 4x4 patches, 2+2 blocks, 159k
     "lstm": "configs/ecg5000_recurrent.py:lstm_ae",  # 140 steps, 64 hidden, 41k
 }
@@ -165,7 +166,13 @@ def cost_flops(stage) -> float | None:
 
 
 def _config(name: str):
-    return worker.experiment_configs()[name]
+    """The config `configs/<file>.py[:<variant>[,<mode>]]` names (a mode such as
+    "full" loads that variant's accelerator budget)."""
+    base, _, mode = name.partition(",")
+    if not mode:
+        return worker.experiment_configs()[name]
+    path, _, variant = base.partition(":")
+    return load_config_file(str(REPO / path), f"{variant},{mode}")
 
 
 # A test's line in `pytest -v` output: "tests/x.py::test_y[z] PASSED   [ 50%]".
