@@ -30,12 +30,13 @@ probabilities), the same encoder and decoder.
   python experiments/train.py --config=configs/images.py:fashion_mnist_conv_vae \
       --workdir=runs/images_fashion_mnist_conv_vae
 
-Result (measured 2026-11-24, evaluated at commit 4e5448d, 2-core CPU shared with other
-jobs): a shortened CPU budget, 610 of 10,000 steps (1.30 epochs; 66 s of training, 9.28
-steps/s under load; the run was stopped by SIGTERM, which checkpoints): test MSE per
-value 0.01686, PSNR 18.3 dB, SSIM 0.593 (`python experiments/evaluate.py
---workdir=runs/models/fashion_mnist_conv_vae --step=latest --evals=reconstruction,cost`).
-This shows that the config trains, not what its full 10,000 steps reach.
+Result (measured 2026-12-03, commit 5c94f0e, 2-core AMD EPYC shared with one other
+training run): the full 10,000 steps (23.7 epochs) in 1,138 s of training (1,163 s
+wall); the checkpoint chosen by validation loss, step 10,000: test MSE per value
+0.01142, PSNR 20.3 dB, SSIM 0.687, against PCA with 32 components (the code size; fitted
+on 20,000 training images) on the same test images: 0.01517, 18.7 dB, SSIM 0.585
+(`python experiments/evaluate.py --workdir=runs/images_fashion_mnist_conv_vae
+--evals=cost,generation,reconstruction,pca`, 47 s).
 
 mnist_vqvae: a VQ-VAE on MNIST: conv encoder/decoder, 16 codes of 8 dims from a
 128-entry EMA codebook.
