@@ -4,7 +4,7 @@ r"""Convolutional, residual and ViT autoencoders and VAEs on 28x28 grey-scale im
 Needs the data set's IDX .gz files under $AELAB_DATA_DIR/mnist or
 $AELAB_DATA_DIR/fashion_mnist (the variant's name says which). Every variant trains at
 batch 128 with Adam at 1e-3 and cosine decay to 5%, 10,000 steps (the two residual
-models 5,000 steps at half their full widths), each sized to finish in about 20 minutes
+models 3,000 steps at half their full widths), each sized to finish in about 20 minutes
 on a 2-core CPU; 10% of the training images are the validation split that selects the
 checkpoint. The argument names the variant (there is no default); append ",smoke" for
 its smoke version, e.g. `:mnist_conv_ae,smoke` (20 steps for mnist_conv_ae and
@@ -198,7 +198,7 @@ SETUPS = {
             "model.dropout_rate": 0.1,
             "model.activation": "relu",
             "model.latent_dim": 32,
-            "train.num_steps": 5_000,
+            "train.num_steps": 3_000,
         },
     ),
     "fashion_mnist_resnet_vae": (
@@ -210,7 +210,7 @@ SETUPS = {
             "model.num_groups": 8,
             "model.activation": "silu",
             "model.latent_dim": 32,
-            "train.num_steps": 5_000,
+            "train.num_steps": 3_000,
         },
     ),
     "mnist_vit_ae": (
