@@ -21,6 +21,12 @@ experiments/evaluate.py --workdir=runs/q3/mnist_vq --step=best
 s, evaluate 86 s, evaluated at commit a2621ae): test MSE 0.01218 (PSNR 19.82 dB),
 utilisation 1.000, perplexity 927.3, 0 dead codes. docs/quantizers.md compares the four
 (and the 250-step runs of commit 5831220).
+
+At the 1,500-step default (3.6 epochs; measured 2026-12-03, commit 2708edf, 2-core AMD
+EPYC shared with one other training run; the train command above took 282 s, 257 s of it
+training, the evaluate command 15 s), the checkpoint chosen on the validation split,
+step 1,500: test MSE 0.00662 (PSNR 22.36 dB), codebook utilisation 1.000, perplexity
+967.8, 0 dead codes.
 """
 
 from aelab.configs._quantized_mnist import quantized_config
