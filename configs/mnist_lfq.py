@@ -23,6 +23,7 @@ experiments/evaluate.py --workdir=runs/q3/mnist_lfq --step=best
 Fashion-MNIST (`:data=fashion_mnist,steps=1000`, workdir runs/q3/fashion_mnist_lfq;
 train command 317 s, evaluate command 34 s, main at f13cc04): test MSE 0.01424 (PSNR
 19.02 dB), utilisation 1.000, perplexity 769.1, 0 dead codes.
+
 At the 1,500-step default (3.6 epochs; measured 2026-12-03, commit f7c68bc, 2-core AMD
 EPYC shared with one other training run; the train command above took 223 s, 202 s of it
 training, the evaluate command 15 s), the checkpoint chosen on the validation split,

@@ -21,6 +21,7 @@ docs/quantizers.md compares the four (and the 250-step runs of commit 5831220).
 Fashion-MNIST (`:data=fashion_mnist,steps=1000`, workdir runs/q3/fashion_mnist_rvq;
 train command 284 s, evaluate command 44 s, main at f13cc04): test MSE 0.01251 (PSNR
 19.70 dB), utilisation 1.000 (stages 1.000 / 1.000), 0 dead codes.
+
 At the 1,500-step default (3.6 epochs; measured 2026-12-03, commit f7c68bc, 2-core AMD
 EPYC shared with one other training run; the train command above took 201 s, 179 s of it
 training, the evaluate command 15 s), the checkpoint chosen on the validation split,
