@@ -166,13 +166,10 @@ def cost_flops(stage) -> float | None:
 
 
 def _config(name: str):
-    """The config `configs/<file>.py[:<variant>[,<mode>]]` names (a mode such as
-    "full" loads that variant's accelerator budget)."""
-    base, _, mode = name.partition(",")
-    if not mode:
-        return worker.experiment_configs()[name]
-    path, _, variant = base.partition(":")
-    return load_config_file(str(REPO / path), f"{variant},{mode}")
+    """The config `configs/<file>.py[:<arg>]` names, as `--config` reads it (an arg
+    such as "mnist_resnet_ae,full" picks a variant and its accelerator budget)."""
+    path, _, arg = name.partition(":")
+    return load_config_file(str(REPO / path), arg or None)
 
 
 # A test's line in `pytest -v` output: "tests/x.py::test_y[z] PASSED   [ 50%]".

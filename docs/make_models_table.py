@@ -32,6 +32,7 @@ from absl import app, flags
 from aelab.evaluation.loading import abstract_train_state
 from aelab.models import list_models
 from aelab.training.experiment import build_run_spec
+from aelab.training.saved_config import CONFIG_FILE, read_config
 
 DOCS = os.path.dirname(os.path.abspath(__file__))
 # kept_model_results.py and run_endings.py sit next to this file (and define no flags, so
@@ -197,12 +198,11 @@ def measured(name: str, num_steps: int, runs: list[str], time_limit_minutes=None
             with open(info_path) as f:
                 info = json.load(f)
         final = int(info.get("final_step", step))
-        config_path = os.path.join(root, run_name, "config.json")
-        if os.path.exists(config_path):  # a limit overridden for the run is not the config's
-            with open(config_path) as f:
-                run_limit = json.load(f).get("train", {}).get("time_limit_minutes")
-            time_limit_minutes = time_limit_minutes if run_limit == time_limit_minutes else None
-        budget = budget_note(info, final, num_steps, time_limit_minutes)
+        workdir = os.path.join(root, run_name)
+        run_limit = time_limit_minutes  # a run without its config.json: the config's word
+        if os.path.exists(os.path.join(workdir, CONFIG_FILE)):
+            run_limit = read_config(workdir).train.get("time_limit_minutes")
+        budget = budget_note(info, final, num_steps, time_limit_minutes, run_limit)
         seconds = results.get("train_seconds")
         wall = "" if seconds is None else f", {seconds:.0f} s of training"
         where = f"(checkpoint at step {step:,}{wall}{budget})"

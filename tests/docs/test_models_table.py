@@ -48,16 +48,20 @@ def test_kept_results_follow_their_config_even_when_two_configs_look_alike(tmp_p
 def test_a_run_that_reached_its_stated_end_is_not_called_stopped():
     module = load_module(REPO / "docs" / "run_endings.py")
     note = module.budget_note
-    assert note({}, 5_000, 5_000, None) == ""
+    assert note({}, 5_000, 5_000, None, None) == ""
     # A time limit or early stopping that the config states is its end, not a cut.
-    assert note({"stopped_by_time_limit": True}, 900, 5_000, 8.0) == (
+    assert note({"stopped_by_time_limit": True}, 900, 5_000, 8.0, 8.0) == (
         "; ran its 8-minute time limit"
     )
-    assert note({"stopped_early": True}, 1_200, 5_000, None) == (
+    assert note({"stopped_early": True}, 1_200, 5_000, None, None) == (
         "; early-stopped on validation at 1,200 of 5,000 steps"
     )
-    # A time limit given only on the command line (the config has none) is a cut.
-    assert note({"stopped_by_time_limit": True}, 900, 5_000, None) == (
+    # A time limit given only on the command line (the config has none) is a cut, and so
+    # is one that replaced the config's own.
+    assert note({"stopped_by_time_limit": True}, 900, 5_000, None, 3.0) == (
         "; stopped at 900 of 5,000 steps"
     )
-    assert note({}, 53, 10_000, None) == "; stopped at 53 of 10,000 steps"
+    assert note({"stopped_by_time_limit": True}, 900, 5_000, 8.0, 3.0) == (
+        "; stopped at 900 of 5,000 steps"
+    )
+    assert note({}, 53, 10_000, None, None) == "; stopped at 53 of 10,000 steps"
