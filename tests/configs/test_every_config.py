@@ -77,6 +77,22 @@ def test_images_full_budget_is_longer_and_builds(variant):
         assert full.model.channels[0] == 2 * default.model.channels[0]
 
 
+@pytest.mark.parametrize("variant", config_module("mnist_imputation").VARIANTS)
+def test_imputation_full_budget_is_the_same_model_trained_longer(variant):
+    """`configs/mnist_imputation.py:<variant>,full` (an accelerator's budget) is the CPU
+    default with FULL_FACTOR times the steps; `:full` alone is the MNIST model's."""
+    module = config_module("mnist_imputation")
+    default = load_config(f"mnist_imputation:{variant}")
+    full = load_config(f"mnist_imputation:{variant}", "full")
+    assert full.train.num_steps == module.FULL_FACTOR * default.train.num_steps
+    assert full.model.to_dict() == default.model.to_dict()
+    assert load_config("mnist_imputation:full").train.num_steps == (
+        load_config("mnist_imputation:mnist", "full").train.num_steps
+    )
+    with pytest.raises(ValueError, match="one of smoke or full"):
+        load_config(f"mnist_imputation:{variant}", "full,smoke")
+
+
 @pytest.mark.parametrize("name", CONFIGS)
 def test_config_docstring_gives_command_and_result(name):
     """The docstring gives the config's command and a "Result" for it; in a file that
