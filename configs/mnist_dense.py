@@ -33,7 +33,12 @@ steps.
   python experiments/train.py --config=configs/mnist_dense.py:beta_vae \
       --workdir=runs/mnist_dense_beta_vae
 
-Result (measured): not measured yet.
+Result (measured 2026-12-03, commit d9ea48f, 2-core AMD EPYC shared with one other
+training run): the full 20,000 steps (47 epochs) in 406 s of training (7 min 23 s
+wall); the checkpoint chosen by validation loss, step 20,000: test MSE per pixel
+0.01511, PSNR 18.9 dB, SSIM 0.795, against PCA with 10 components (the code size) on
+the same test images 0.03408, 14.9 dB (`python experiments/evaluate.py
+--workdir=runs/mnist_dense_beta_vae --evals=cost,generation,reconstruction,pca`, 56 s).
 
 iwae: IWAE with k=5 on dynamically binarised MNIST: the IWAE paper's first architecture
 (784-200-200-50, tanh, one stochastic layer).
