@@ -53,7 +53,12 @@ sparse_ae: a sparse autoencoder: 128-d code, KL sparsity penalty to a 5% mean ac
   python experiments/train.py --config=configs/mnist_dense.py:sparse_ae \
       --workdir=runs/mnist_dense_sparse_ae
 
-Result (measured): not measured yet.
+Result (measured 2026-12-03, commit 343953b's configs, 2-core AMD EPYC shared with one
+other training run): the full 20,000 steps (47 epochs) in 413 s of training (7 min 24 s
+wall); the checkpoint chosen by validation loss, step 20,000: test MSE per pixel
+0.00134, PSNR 29.4 dB, SSIM 0.985, against PCA with 128 components (the code size) on
+the same test images 0.00423, 24.1 dB (`python experiments/evaluate.py
+--workdir=runs/mnist_dense_sparse_ae --evals=cost,reconstruction,pca`, 37 s).
 
 contractive_ae: a contractive autoencoder: Frobenius norm of the encoder Jacobian as
 penalty.
@@ -61,7 +66,11 @@ penalty.
   python experiments/train.py --config=configs/mnist_dense.py:contractive_ae \
       --workdir=runs/mnist_dense_contractive_ae
 
-Result (measured): not measured yet.
+Result (measured): not measured yet: on the 2-core AMD EPYC (shared with one other
+run) the penalty's per-example Jacobian makes a step ~15x the cost of the sparse AE's
+(3 steps/s against 48), so the 20,000 steps would take ~1.5 hours; a run was stopped
+at step 5,500 (2026-12-03). The default needs resizing (fewer steps, or the
+penalty's Jacobian computed layer by layer in closed form).
 
 vqvae: a dense VQ-VAE with a codebook learned by gradient (no EMA).
 
