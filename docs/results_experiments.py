@@ -314,7 +314,7 @@ def _richer_vae(name: str, equal_steps: bool = False) -> Experiment:
     baseline, budget, flag = _STANDARD_PRIOR, "same 8 minutes", ()
     if equal_steps:
         baseline = f"{_STANDARD_PRIOR}_{_VAMP_STEPS}steps"
-        budget = f"same {_VAMP_STEPS:,} steps (67 s)"
+        budget = f"same {_VAMP_STEPS:,} steps"
         flag = (f"--config.train.num_steps={_VAMP_STEPS}",)
     return Experiment(
         id=run,
