@@ -38,6 +38,13 @@ class ReconstructionOptions(ObjectiveOptions):
     contractive_weight: float = option(
         0.0, "weight of ||dz/dx||_F^2 (contractive autoencoder)", minimum=0.0
     )
+    contractive_projections: int = option(
+        0,
+        "0: the contractive penalty's Jacobian norm exactly (one vector-Jacobian product "
+        "per code dimension); m > 0: Hutchinson's unbiased estimate from m random sign "
+        "vectors per example in training (evaluation stays exact)",
+        minimum=0,
+    )
 
 
 @register_objective("reconstruction", options=ReconstructionOptions)
@@ -51,7 +58,9 @@ class ReconstructionObjective(Objective):
       term, the same for every example of the batch);
     - `contractive_weight` * ||d z / d x||_F^2 (contractive autoencoder, Rifai et al.,
       2011), the encoder's Jacobian computed exactly with reverse-mode autodiff, one
-      vector-Jacobian product per code dimension.
+      vector-Jacobian product per code dimension, or, with `contractive_projections` =
+      m > 0, estimated without bias from m random projections (m products instead of
+      d; the penalty's metric is then that estimate).
 
     Losses the model reports itself (a VQ-VAE's commitment and codebook losses) are added.
     """
@@ -64,6 +73,7 @@ class ReconstructionObjective(Objective):
         sparsity_weight: float = 0.0,
         sparsity_target: float = 0.05,
         contractive_weight: float = 0.0,
+        contractive_projections: int = 0,
         **kwargs,
     ):
         super().__init__(likelihood, **kwargs)
@@ -71,6 +81,7 @@ class ReconstructionObjective(Objective):
         self.sparsity_weight = sparsity_weight
         self.sparsity_target = sparsity_target
         self.contractive_weight = contractive_weight
+        self.contractive_projections = contractive_projections
 
     def per_example_terms(
         self, model: nnx.Module, batch: dict, *, rngs: nnx.Rngs | None, train: bool, step: jax.Array
@@ -88,7 +99,11 @@ class ReconstructionObjective(Objective):
             loss = loss + self.sparsity_weight * terms["sparsity_kl"]
         if self.contractive_weight:
             terms["contractive_penalty"] = self._contractive_penalty(
-                model, batch["inputs"], rngs=rngs, train=train
+                model,
+                batch["inputs"],
+                rngs=rngs,
+                train=train,
+                projections=self.contractive_projections,
             )
             loss = loss + self.contractive_weight * terms["contractive_penalty"]
         reported_loss, reported = model_reported_terms(output.encoding)
@@ -100,12 +115,24 @@ class ReconstructionObjective(Objective):
 
     @staticmethod
     def _contractive_penalty(
-        model: nnx.Module, inputs: jax.Array, *, rngs: nnx.Rngs | None, train: bool
+        model: nnx.Module,
+        inputs: jax.Array,
+        *,
+        rngs: nnx.Rngs | None,
+        train: bool,
+        projections: int,
     ) -> jax.Array:
         # A functional copy of the encoder: the Jacobian is taken inside jax.vjp, where
         # the model's own variables (batch statistics, rng counters) must not change.
         graphdef, state = nnx.split(model)
         key = None if rngs is None else rngs.contractive()
+        # Evaluation is exact: the estimate is for the gradient's cost, and a metric
+        # that selects checkpoints should not carry its noise.
+        projection_key = None
+        if projections and train and key is not None:
+            key, projection_key = jax.random.split(key)
+        else:
+            projections = 0
 
         def code_of(x: jax.Array) -> jax.Array:
             copy = nnx.merge(graphdef, state)
@@ -113,4 +140,6 @@ class ReconstructionObjective(Objective):
             code = copy.encode(x, train=train, rngs=copy_rngs).mean
             return code.reshape(code.shape[0], -1)
 
-        return jacobian_frobenius_norm_sq(code_of, inputs)
+        return jacobian_frobenius_norm_sq(
+            code_of, inputs, projections=projections, key=projection_key
+        )

@@ -205,6 +205,37 @@ def test_contractive_penalty_equals_a_finite_difference_jacobian_norm():
     )
 
 
+def test_contractive_projections_estimate_the_exact_norm_without_bias():
+    model = _model("dense_ae", activation="tanh", latent_dim=5)
+    x = jax.random.uniform(jax.random.PRNGKey(0), (4, 6))
+
+    def code_of(x):
+        return model.encode(x).mean
+
+    exact = jacobian_frobenius_norm_sq(code_of, x)
+    keys = jax.random.split(jax.random.PRNGKey(1), 4000)
+    draws = jax.vmap(lambda k: jacobian_frobenius_norm_sq(code_of, x, projections=2, key=k))(keys)
+    assert draws.shape == (4000, 4)
+    # Each draw differs from the exact norm, their mean converges to it (Hutchinson).
+    assert float(jnp.max(jnp.abs(draws[0] - exact) / exact)) > 1e-3
+    np.testing.assert_allclose(draws.mean(axis=0), exact, rtol=0.03)
+    with pytest.raises(ValueError, match="need a PRNG key"):
+        jacobian_frobenius_norm_sq(code_of, x, projections=2)
+
+
+def test_contractive_objective_estimates_in_training_and_is_exact_in_evaluation():
+    model = _model("dense_ae", activation="tanh", latent_dim=5)
+    x = jax.random.uniform(jax.random.PRNGKey(0), (4, 6))
+    exact = float(jnp.mean(jacobian_frobenius_norm_sq(lambda v: model.encode(v).mean, x)))
+    objective = _objective(
+        name="reconstruction", likelihood="mse", contractive_weight=0.1, contractive_projections=1
+    )
+    _, trained = objective(model, {"inputs": x}, rngs=nnx.Rngs(0), train=True)
+    _, evaluated = objective(model, {"inputs": x}, rngs=nnx.Rngs(0), train=False)
+    assert abs(float(trained["contractive_penalty"]) - exact) > 1e-4 * exact
+    np.testing.assert_allclose(evaluated["contractive_penalty"], exact, rtol=1e-5)
+
+
 def test_mmd_is_small_for_matching_samples_and_large_for_shifted_ones():
     key_a, key_b = jax.random.split(jax.random.PRNGKey(0))
     a = jax.random.normal(key_a, (256, 4))
