@@ -42,8 +42,22 @@ sub-pixel upsampling), the label modulating every conv stage of both networks (F
   python experiments/train.py --config=configs/mnist_cvae.py:conv_film \
       --workdir=runs/mnist_cvae_conv_film
 
-Result (measured): not measured yet: on the shared CPU (load average ~24) a run
-reached 355 of 10,000 steps in 8 minutes and was stopped.
+Result (measured 2026-12-03, working tree of cc9400d plus the contractive-penalty change
+of 213a63e, which this config does not use; 2-core AMD EPYC shared with two other
+training runs): 10,000 steps (23.7 epochs) in 2,988 s of training (3.3 steps/s: over
+the 20-minute budget on this machine; the conv stages are ~3x slower per step than the
+images conv VAE's, not yet explained). On the 10,000 test images (evaluated with
+--evals=objective,conditional_generation,feature_distance,reconstruction,cost, 53 s):
+ELBO -99.40 nats (KL 23.81, reconstruction NLL 75.59), reconstruction MSE 0.00831 (PSNR
+21.6 dB, SSIM 0.901). This variant FAILS the class-conditional check: runs/mnist_classifier
+labels only 16.32% of 10 x 1,000 prior samples with their conditioning class (chance is
+10%; per class 10.3% to 25.2%), against 98.91% on the real test images, and 91.82% for
+dense_concat above; Frechet distance of samples 128.2 (reconstructions 5.74, floor
+3.12), and the classifier's accuracy on reconstructions (98.11%) is below the real
+images', so the decoder does not read the label: the code carries the class instead
+(KL 23.8 vs dense_concat's 19.9). Open: FiLM on the decoder's stages alone is not used
+by the network; the fix to try is concatenating the label to the decoder's input code
+as dense_concat does, or dropping the label from the encoder's FiLM.
 """
 
 from aelab.config import base_config, make_smoke
