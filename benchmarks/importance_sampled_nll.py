@@ -1,6 +1,7 @@
 r"""Benchmark: the importance-sampled test NLL (k = 5,000) of the IWAE paper's MLP VAE.
 
   python benchmarks/importance_sampled_nll.py --num_examples=10000 --num_samples=5000
+  python benchmarks/importance_sampled_nll.py --num_examples=10000 --images   # [28, 28, 1]
 
 The model is the 1-stochastic-layer VAE of Burda et al. (2016), 784-200-200-50 with
 tanh, with freshly initialised weights (the cost does not depend on the weights), or a
@@ -44,6 +45,12 @@ _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 5000, "Importance samples k."
 _BATCH = flags.DEFINE_integer("batch_size", 100, "Examples per batch.")
 _CHUNK = flags.DEFINE_integer("samples_per_chunk", None, "Samples per step (default: auto).")
 _WORKDIR = flags.DEFINE_string("workdir", None, "A trained run to take the weights from.")
+_IMAGES = flags.DEFINE_bool(
+    "images",
+    False,
+    "Feed [28, 28, 1] images (as configs/mnist_dense.py's VAEs read them) instead of "
+    "[784] vectors; a --workdir run gets the shape it was trained on either way.",
+)
 
 
 class _NnSoftplusBernoulli(Bernoulli):
@@ -53,18 +60,20 @@ class _NnSoftplusBernoulli(Bernoulli):
         return jnp.sum(x * decoded - jax.nn.softplus(decoded), axis=-1)
 
 
-def _iwae_mlp_vae():
+def _iwae_mlp_vae(shape):
     config = base_config()
     config.model.name = "dense_vae"
     config.model.hidden_dims = (200, 200)
     config.model.latent_dim = 50
     config.model.activation = "tanh"
-    model = build_model(config.model, (784,), (784,), rngs=nnx.Rngs(0))
+    model = build_model(config.model, shape, shape, rngs=nnx.Rngs(0))
     return split_model(model)
 
 
 def _test_inputs(n: int) -> np.ndarray:
+    """[n, 784] binarised MNIST test images (random binary images without the data)."""
     if os.environ.get("AELAB_DATA_DIR"):
+        from aelab.data import load_split
         from aelab.evaluation.context import load_split_arrays
         from aelab.training.experiment import build_run_spec
 
@@ -72,7 +81,8 @@ def _test_inputs(n: int) -> np.ndarray:
         config.data.name = "mnist"
         config.data.binarize = "dynamic"
         config.data.flatten = True
-        data = load_split_arrays(config, build_run_spec(config), "test", max_examples=n)
+        source = load_split(config.data, "test")[0]
+        data = load_split_arrays(config, build_run_spec(config), source, max_examples=n)
         return data.inputs
     return (np.random.default_rng(0).random((n, 784)) < 0.13).astype(np.float32)
 
@@ -98,12 +108,14 @@ def _plain(graphdef, params, model_state, likelihood, x, k, batch, chunk, key):
 def main(argv):
     del argv
     likelihood = build_likelihood("bernoulli")
+    shape = (28, 28, 1) if _IMAGES.value else (784,)
     if _WORKDIR.value:
         run = load_run(_WORKDIR.value)
         graphdef, params, model_state = run.graphdef, run.params, run.model_state
+        shape = tuple(run.spec.example_shape)
     else:
-        graphdef, params, model_state = _iwae_mlp_vae()
-    x = _test_inputs(_NUM_EXAMPLES.value)
+        graphdef, params, model_state = _iwae_mlp_vae(shape)
+    x = _test_inputs(_NUM_EXAMPLES.value).reshape(-1, *shape)
     key = jax.random.PRNGKey(0)
     k, batch = _NUM_SAMPLES.value, _BATCH.value
     chunk = _CHUNK.value or max(1, 5000 // batch)
@@ -132,6 +144,7 @@ def main(argv):
                 "method": _METHOD.value,
                 "seconds": round(seconds, 2),
                 "num_examples": len(x),
+                "example_shape": list(shape),
                 "num_samples": k,
                 "batch_size": batch,
                 "samples_per_chunk": chunk,

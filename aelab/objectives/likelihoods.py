@@ -36,6 +36,20 @@ def sum_over_data_dims(values: jax.Array, num_data_dims: int) -> jax.Array:
     return values.sum(axis=tuple(range(values.ndim - num_data_dims, values.ndim)))
 
 
+def flat_data(*arrays: jax.Array, num_data_dims: int) -> tuple[jax.Array, ...]:
+    """Each [..., *data_shape] array (the trailing `num_data_dims` axes) as [..., D].
+
+    The likelihoods compute their per-dimension terms on these: XLA:CPU vectorises an
+    elementwise fusion along its minor axis, which for images [..., H, W, 1] has size 1,
+    and it folds a plain reshape back into the fusion. Behind the optimization barrier the
+    fusion runs on [..., 784] rows: the Bernoulli log-likelihood of [5000, 28, 28, 1]
+    logits took 7.4 ms against 393 ms (2-core EPYC, jaxlib 0.10.2), the cost of the test
+    NLL at k = 5,000 of a VAE on unflattened images.
+    """
+    flat = tuple(a.reshape(*a.shape[: a.ndim - num_data_dims], -1) for a in arrays)
+    return jax.lax.optimization_barrier(flat)
+
+
 @dataclasses.dataclass(frozen=True)
 class Likelihood(abc.ABC):
     """Base class. `params_per_dim` decoder outputs are used per data dimension.
@@ -93,8 +107,8 @@ class Bernoulli(Likelihood):
 
     def log_prob(self, decoded: jax.Array, x: jax.Array) -> jax.Array:
         # log sigmoid(l) * x + log sigmoid(-l) * (1 - x) = x l - softplus(l).
-        per_dim = x * decoded - stable_softplus(decoded)
-        return sum_over_data_dims(per_dim, x.ndim - 1)
+        decoded, x = flat_data(decoded, x, num_data_dims=x.ndim - 1)
+        return (x * decoded - stable_softplus(decoded)).sum(axis=-1)
 
     def mean(self, decoded: jax.Array) -> jax.Array:
         return jax.nn.sigmoid(decoded)
@@ -123,8 +137,9 @@ class Gaussian(Likelihood):
 
     def log_prob(self, decoded: jax.Array, x: jax.Array) -> jax.Array:
         log_scale = math.log(self.scale)
+        decoded, x = flat_data(decoded, x, num_data_dims=x.ndim - 1)
         per_dim = -0.5 * ((x - decoded) / self.scale) ** 2 - log_scale - 0.5 * _LOG_2PI
-        return sum_over_data_dims(per_dim, x.ndim - 1)
+        return per_dim.sum(axis=-1)
 
     def mean(self, decoded: jax.Array) -> jax.Array:
         return decoded
@@ -143,9 +158,10 @@ class GaussianLearnedScale(Likelihood):
 
     def log_prob(self, decoded: jax.Array, x: jax.Array) -> jax.Array:
         mean, log_scale = jnp.split(decoded, 2, axis=-1)
+        mean, log_scale, x = flat_data(mean, log_scale, x, num_data_dims=x.ndim - 1)
         log_scale = jnp.clip(log_scale, self.min_log_scale, self.max_log_scale)
         per_dim = -0.5 * ((x - mean) * jnp.exp(-log_scale)) ** 2 - log_scale - 0.5 * _LOG_2PI
-        return sum_over_data_dims(per_dim, x.ndim - 1)
+        return per_dim.sum(axis=-1)
 
     def mean(self, decoded: jax.Array) -> jax.Array:
         return jnp.split(decoded, 2, axis=-1)[0]
@@ -161,7 +177,8 @@ class SquaredError(Likelihood):
     """
 
     def log_prob(self, decoded: jax.Array, x: jax.Array) -> jax.Array:
-        return -sum_over_data_dims((x - decoded) ** 2, x.ndim - 1)
+        decoded, x = flat_data(decoded, x, num_data_dims=x.ndim - 1)
+        return -((x - decoded) ** 2).sum(axis=-1)
 
     def mean(self, decoded: jax.Array) -> jax.Array:
         return decoded
@@ -186,6 +203,7 @@ class DiscretizedLogistic(Likelihood):
 
     def log_prob(self, decoded: jax.Array, x: jax.Array) -> jax.Array:
         mean, log_scale = jnp.split(decoded, 2, axis=-1)
+        mean, log_scale, x = flat_data(mean, log_scale, x, num_data_dims=x.ndim - 1)
         log_scale = jnp.maximum(log_scale, self.min_log_scale)
         half_bin = 0.5 / (self.num_bins - 1)
         inv_scale = jnp.exp(-log_scale)
@@ -207,7 +225,7 @@ class DiscretizedLogistic(Likelihood):
             log_cdf_upper,
             jnp.where(x > 1.0 - half_bin, log_survival_lower, log_mass),
         )
-        return sum_over_data_dims(per_dim, x.ndim - 1)
+        return per_dim.sum(axis=-1)
 
     def mean(self, decoded: jax.Array) -> jax.Array:
         return jnp.clip(jnp.split(decoded, 2, axis=-1)[0], 0.0, 1.0)

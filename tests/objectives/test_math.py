@@ -74,6 +74,34 @@ def test_learned_scale_gaussian_uses_its_second_half_as_log_scale():
     np.testing.assert_allclose(likelihood.log_prob(decoded, x), [expected], rtol=1e-6)
 
 
+@pytest.mark.parametrize(
+    "name", ["bernoulli", "gaussian", "gaussian_learned_scale", "mse", "discretized_logistic"]
+)
+def test_likelihoods_score_an_image_as_the_sum_over_its_pixels(name):
+    # The per-pixel terms run on [..., H*W*C] rows (likelihoods.flat_data): an image
+    # [H, W, C] scores as the same pixels in another arrangement, with a leading sample
+    # axis on the decoder's side too, and under grad and vmap.
+    likelihood = build_likelihood(name)
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.random((3, 4, 5, 2)), jnp.float32)
+    channels = 2 * likelihood.params_per_dim
+    decoded = jnp.asarray(rng.normal(size=(6, 3, 4, 5, channels)), jnp.float32)
+    got = likelihood.log_prob(decoded, x)  # x broadcasts over the 6 samples
+    assert got.shape == (6, 3)
+    rows = likelihood.log_prob(decoded.reshape(6, 3, 20, 1, channels), x.reshape(3, 20, 1, 2))
+    np.testing.assert_allclose(got, rows, rtol=1e-6)
+    one = likelihood.log_prob(decoded[0], x)
+    np.testing.assert_allclose(one, got[0], rtol=1e-6)
+    if name == "bernoulli":  # against the formula, summed over the image's pixels
+        logits, values = np.asarray(decoded[0], np.float64), np.asarray(x, np.float64)
+        expected = (values * logits - np.logaddexp(0.0, logits)).sum(axis=(1, 2, 3))
+        np.testing.assert_allclose(one, expected, rtol=1e-5)
+    grads = jax.grad(lambda d: likelihood.log_prob(d, x).sum())(decoded)
+    assert grads.shape == decoded.shape and bool(jnp.all(jnp.isfinite(grads)))
+    batched = jax.vmap(lambda d: likelihood.log_prob(d, x))(decoded)
+    np.testing.assert_allclose(batched, got, rtol=1e-6)
+
+
 def test_penalties_cover_kernels_only():
     params = {"kernel": jnp.array([[1.0, -2.0]]), "bias": jnp.array([5.0])}
     assert float(l2_penalty(params)) == pytest.approx(0.5 * 5.0)
