@@ -100,11 +100,24 @@ def _table_header() -> list[str]:
 
 @dataclasses.dataclass(frozen=True)
 class Previous:
-    """What an earlier results.md measured: {column: cell} by (dataset, model, metric),
-    and its NLL-vs-time section (lines), if any."""
+    """What an earlier results.md measured: the rows ({column: cell}) of each (dataset,
+    model, metric), and its NLL-vs-time section (lines), if any. Two experiments may
+    share the three (the same run against two baselines); `measured` tells them apart by
+    the baseline label their baseline cell ends with."""
 
-    rows: dict[tuple[str, str, str], dict[str, str]]
+    rows: dict[tuple[str, str, str], list[dict[str, str]]]
     curve: list[str]
+
+    def measured(self, experiment: Experiment) -> dict[str, str] | None:
+        """The earlier row of `experiment`, or None."""
+        rows = self.rows.get((experiment.dataset, experiment.model, experiment.metric_label))
+        if not rows:
+            return None
+        label = f"({experiment.baseline_label})"
+        for named in rows:
+            if experiment.baseline_label and named.get("baseline, same run", "").endswith(label):
+                return named
+        return rows[0]
 
     @classmethod
     def read(cls, path: str | None) -> "Previous":
@@ -126,7 +139,8 @@ class Previous:
             elif header and len(cells) == len(header):
                 named = dict(zip(header, cells, strict=True))
                 if named.get("ours", "not run yet") != "not run yet":
-                    rows[(named["dataset"], named["model"], named["metric"])] = named
+                    key = (named["dataset"], named["model"], named["metric"])
+                    rows.setdefault(key, []).append(named)
         curve = []
         if CURVE_HEADING in lines:
             curve = lines[lines.index(CURVE_HEADING) + 2 :]
@@ -175,13 +189,13 @@ def measured_cells(experiment: Experiment, runs: str) -> dict[str, str] | None:
 def row(experiment: Experiment, runs: str, number: int, previous: Previous | None = None) -> str:
     """One markdown table row for `experiment`, from runs/<id>/results.json (or, when
     that is missing, the measured cells of `previous`)."""
-    key = (experiment.dataset, experiment.model, experiment.metric_label)
     cells = measured_cells(experiment, runs)
-    kept = cells is None and previous is not None and key in previous.rows
+    earlier = previous.measured(experiment) if cells is None and previous is not None else None
+    kept = earlier is not None
     if kept:
         # Its baseline cell already carries the label: adding it again would repeat it
         # once more at every regeneration.
-        cells = {k: v for k, v in previous.rows[key].items() if k in MEASURED}
+        cells = {k: v for k, v in earlier.items() if k in MEASURED}
     if cells is None:
         cells = {"ours": "not run yet"}
     if not experiment.baselines:

@@ -199,3 +199,30 @@ def test_a_kept_baseline_cell_keeps_its_label_once(tmp_path):
         str(tmp_path / "none"), previous=make_results.Previous.read(str(results_md))
     )
     assert _row(kept, experiment.model).count(label) == 1
+
+
+def test_rows_of_one_run_against_two_baselines_keep_their_own_baselines(tmp_path):
+    # The VampPrior run is compared with the standard prior at equal minutes and at
+    # equal steps: two rows with the same dataset, model and metric, told apart by the
+    # baseline label their baseline cell ends with.
+    make_results = _module()
+    vamp = [e for e in make_results.EXPERIMENTS if e.id == "mnist_vampprior_vamp"]
+    assert len(vamp) == 2 and vamp[0].baseline_run != vamp[1].baseline_run
+    earlier = tmp_path / "earlier"
+    nll = {"likelihood/nll": 93.08, "likelihood/active_units": 39.0}
+    _write_results(earlier, "mnist_vampprior_vamp", nll)
+    _write_results(
+        earlier, vamp[0].baseline_run, {"likelihood/nll": 89.6, "likelihood/active_units": 22.0}
+    )
+    _write_results(
+        earlier, vamp[1].baseline_run, {"likelihood/nll": 95.71, "likelihood/active_units": 28.0}
+    )
+    results_md = tmp_path / "results.md"
+    results_md.write_text(make_results.render(str(earlier)))
+    kept = make_results.render(
+        str(tmp_path / "none"), previous=make_results.Previous.read(str(results_md))
+    )
+    rows = [line for line in kept.splitlines() if line.startswith("| ") and vamp[0].model in line]
+    assert len(rows) == 2
+    for experiment, row, baseline in zip(vamp, rows, ("89.60 / 22", "95.71 / 28"), strict=True):
+        assert f"| {baseline} ({experiment.baseline_label}) |" in row, row
