@@ -2,18 +2,24 @@ r"""Benchmark: the two-optimizer train step against the one-optimizer step of th
 model.
 
   python benchmarks/adversarial_step.py                    # configs/dsprites_factor_vae.py
+  python benchmarks/adversarial_step.py --config=configs/fashion_mnist_vqgan.py \
+      --steps=10 --output=benchmarks/results/adversarial_step_vqgan.json
+  python benchmarks/adversarial_step.py --config=configs/fashion_mnist_vqgan.py:full \
+      --steps=5 --output=benchmarks/results/adversarial_step_vqgan_full.json
   python benchmarks/adversarial_step.py --config=tests/training/adversarial_config.py \
       --steps=20 --repetitions=3 --output=/tmp/adversarial_step.json   # tiny, seconds
 
-The config's objective must train a discriminator (factor_vae). The one-optimizer step
-trains the same model on the same loss without the discriminator's terms (objective
-"elbo" with the config's likelihood), so the ratio is what the discriminator (its
-forward in the model's loss, its own loss, gradient and Adam update) costs. Both are
-jitted on one device with the state donated and timed on the same synthetic batch
-({0, 1} pixels): --repetitions runs of --steps steps after a warm-up call that compiles.
-Reports the median steps/s of each and their ratio against the goal (<= 2.2x). Writes
-one JSON object to --output (default benchmarks/results/adversarial_step.json) and
-prints it.
+`--config` is a config file with an optional argument (`path[:arg]`, as train.py's);
+its objective must train a discriminator (factor_vae, vqgan, kl_autoencoder). The
+one-optimizer step trains the same model on the same objective called without its
+discriminator (the model's own loss: FactorVAE's ELBO, VQGAN's reconstruction and
+commitment), so the ratio is what the discriminator (its forward in the model's loss,
+the adaptive weight's extra backward passes where the objective has one, its own loss,
+gradient and Adam update) costs. Both are jitted on one device with the state donated
+and timed on the same synthetic batch ({0, 1} pixels): --repetitions runs of --steps
+steps after a warm-up call that compiles. Reports the median steps/s of each and their
+ratio against the goal (<= 2.2x). Writes one JSON object to --output (default
+benchmarks/results/adversarial_step.json) and prints it.
 """
 
 import datetime
@@ -55,11 +61,12 @@ def _commit() -> str:
 
 def main(argv):
     del argv
-    config = load_config_file(_CONFIG.value)
+    path, _, arg = _CONFIG.value.partition(":")
+    config = load_config_file(path, arg or None)
     started = time.perf_counter()
     result = measure(config, steps=_STEPS.value, repetitions=_REPETITIONS.value)
     result.update(
-        config=os.path.relpath(_CONFIG.value, REPO),
+        config=os.path.relpath(path, REPO) + (f":{arg}" if arg else ""),
         batch_size=int(config.data.batch_size),
         steps=_STEPS.value,
         wall_seconds=round(time.perf_counter() - started, 1),

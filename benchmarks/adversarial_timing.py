@@ -8,13 +8,11 @@ import sys
 import time
 
 import jax
-import ml_collections
 import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from aelab.objectives import build_objective  # noqa: E402
 from aelab.objectives.adversarial import is_adversarial  # noqa: E402
 from aelab.training.experiment import build_run_spec  # noqa: E402
 from aelab.training.mesh import make_data_mesh  # noqa: E402
@@ -54,9 +52,11 @@ def measure(config, *, steps: int, repetitions: int) -> dict:
     shape = (int(config.data.batch_size), *spec.example_shape)
     batch = {"inputs": jax.numpy.asarray((rng.random(shape) < 0.5).astype(np.float32))}
 
-    plain = build_objective(
-        ml_collections.ConfigDict({"name": "elbo", "likelihood": config.objective.likelihood})
-    )
+    # The objective called without its discriminator is the model's own loss (an
+    # adversarial objective's contract: FactorVAE's ELBO, VQGAN's reconstruction and
+    # commitment), so the one-optimizer step trains the same generator on the same
+    # loss less the adversarial terms.
+    plain = spec.objective
     graphdef, _, state, _ = create_train_state_with_discriminator(
         config.model, spec.example_shape, spec.output_shape, optimizer, seed=0, mesh=mesh
     )

@@ -19,6 +19,7 @@ LIKELIHOOD = "Likelihood"
 COMPRESSION = "Compression"
 QUANTISERS = "Quantised bottlenecks at equal bits per image"
 GENERATION = "Conditional generation"
+ADVERSARIAL = "Adversarial training"
 
 TASK_NOTES = {
     ANOMALY: (
@@ -89,6 +90,18 @@ TASK_NOTES = {
         "test images in the same evaluation. The feature distance is the aelab classifier "
         "Fréchet distance (FID's formula on that classifier's 128-d features): not "
         "comparable to FID; its baseline is real training vs real test images."
+    ),
+    ADVERSARIAL: (
+        "An autoencoder trained with a PatchGAN discriminator's adaptively weighted hinge "
+        "loss (VQGAN, Esser et al. 2021), next to the same autoencoder, objective, seed and "
+        "steps with the adversarial term off (the discriminator never updated): the two "
+        "runs are the same computation until the discriminator starts. Both are evaluated "
+        "at their last step (a fixed-length protocol, as VQGAN's: ranking checkpoints by "
+        "validation reconstruction picks the one before the discriminator starts, since the "
+        "adversarial term trades pixel fidelity for realism); on the 10,000 test images: "
+        "the aelab classifier Fréchet distance of the reconstructions (the features of "
+        "configs/mnist_classifier.py:fashion_mnist; not comparable to FID) and PSNR. "
+        "The goal (issue 15): a lower distance at a PSNR within 0.5 dB of the baseline's."
     ),
 }
 
@@ -608,5 +621,50 @@ EXPERIMENTS = [
         baselines=("feature_distance/train_test_fd",),
         baseline_label="real training vs real test images",
         higher_is_better=False,
+    ),
+    Experiment(
+        id="mnist_cvae_conv_concat",
+        task=GENERATION,
+        dataset="MNIST (grey levels)",
+        model="conv conditional VAE, label as 10 input maps and appended to the code "
+        "(32-64 channels, 16-d code)",
+        metrics=("conditional_generation/sample_accuracy", "objective/elbo"),
+        metric_label="classifier accuracy on 10 x 1,000 class-conditional samples / test ELBO",
+        commands=(
+            _train("configs/mnist_classifier.py:mnist", "mnist_classifier"),
+            _train("configs/mnist_cvae.py:conv_concat", "mnist_cvae_conv_concat"),
+            _evaluate(
+                "mnist_cvae_conv_concat",
+                "--evals=objective,conditional_generation,feature_distance,reconstruction,cost",
+            ),
+        ),
+        baselines=("conditional_generation/real_accuracy",),
+        baseline_label="the classifier on real test images",
+        goal=">= 0.90 (issue 16)",
+    ),
+    Experiment(
+        id="fashion_mnist_vqgan",
+        task=ADVERSARIAL,
+        dataset="Fashion-MNIST",
+        model="conv VQ-VAE (16 codes of 7 bits) + PatchGAN 16-32-64, hinge, adaptive "
+        "weight, 3,000 steps (discriminator from step 1,000)",
+        metrics=("feature_distance/reconstruction_fd", "reconstruction/psnr"),
+        metric_label="aelab classifier Fréchet distance of test reconstructions (not FID) "
+        "/ PSNR (dB)",
+        commands=(
+            _train("configs/mnist_classifier.py:fashion_mnist", "fashion_mnist_classifier"),
+            _train("configs/fashion_mnist_vqgan.py", "fashion_mnist_vqgan"),
+            _evaluate("fashion_mnist_vqgan", "--step=latest"),
+            _train(
+                "configs/fashion_mnist_vqgan.py:adversarial=0",
+                "fashion_mnist_vqgan_adversarial-0",
+            ),
+            _evaluate("fashion_mnist_vqgan_adversarial-0", "--step=latest"),
+        ),
+        baselines=("feature_distance/reconstruction_fd", "reconstruction/psnr"),
+        baseline_label="the same VQ-VAE and steps without the adversarial term",
+        baseline_run="fashion_mnist_vqgan_adversarial-0",
+        higher_is_better=False,
+        goal="lower, at PSNR within 0.5 dB (issue 15)",
     ),
 ]

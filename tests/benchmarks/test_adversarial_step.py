@@ -31,3 +31,21 @@ def test_the_benchmark_refuses_a_config_without_a_discriminator():
     config = load_config_file(str(REPO / "configs" / "quickstart.py"))
     with pytest.raises(ValueError, match="trains no discriminator"):
         adversarial_timing.measure(config, steps=1, repetitions=1)
+
+
+@pytest.mark.slow  # compiles and times two conv train steps (~20 s on the shared CPU)
+def test_the_benchmark_times_a_vqgan_step_against_the_same_generator_alone():
+    # The fashion_mnist_vqgan smoke config on the embedded 8x8 digits, narrowed: the
+    # one-optimizer step is the same objective without its discriminator.
+    config = load_config_file(str(REPO / "configs" / "fashion_mnist_vqgan.py"), "smoke")
+    config.data.name = "digits"
+    config.data.batch_size = 8
+    config.model.channels = (8,)
+    config.objective.discriminator_channels = 4
+    config.objective.discriminator_layers = 1
+    result = adversarial_timing.measure(config, steps=2, repetitions=1)
+    assert result["one_optimizer"]["steps_per_sec"] > 0
+    assert result["two_optimizers"]["steps_per_sec"] > 0
+    # PatchGAN 1 -> 4 (stride 2) -> 8 (stride 1, group norm) -> 1, 4x4 kernels.
+    convs = (16 * 1 * 4 + 4) + (16 * 4 * 8 + 8) + (16 * 8 * 1 + 1)
+    assert result["two_optimizers"]["discriminator_parameters"] == convs + 2 * 8
