@@ -51,7 +51,7 @@ budget=full`, for accelerators).
       --evals=cost,generation,reconstruction,pca,likelihood
 
 Result (measured 2026-12-04, trained from the working tree of commit 1265651 with this
-variant's 20,000 steps, evaluated with the flattened likelihood terms of the next commit
+variant's 20,000 steps, evaluated with the flattened likelihood terms of commit d09cc70
 (on the first 200 test images they give the same estimate, 94.86 ± 1.69, in 14 s
 against 102 s before); 2-core AMD EPYC shared with one other training run): 20,000
 steps (51 epochs) in 1,281 s of training (15.6 steps/s; 21 min 52 s for the command);
@@ -119,7 +119,7 @@ the 50,000 training images at batch 128; the paper's protocol is
       --evals=cost,reconstruction,pca,likelihood
 
 Result (measured 2026-12-04, trained from the working tree of commit 1265651 with these
-20,000 steps, evaluated with the next commit's likelihood code; 2-core AMD EPYC shared
+20,000 steps, evaluated with commit d09cc70's likelihood code; 2-core AMD EPYC shared
 with one other training run): 20,000 steps (51 epochs) in 1,489 s of training (13.4
 steps/s; 25 min 29 s for the command); the checkpoint chosen by the validation images'
 loss, step 20,000 (validation IWAE bound -97.50). Test NLL, k = 5,000 importance samples
