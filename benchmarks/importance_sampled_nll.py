@@ -60,7 +60,9 @@ class _NnSoftplusBernoulli(Bernoulli):
         return jnp.sum(x * decoded - jax.nn.softplus(decoded), axis=-1)
 
 
-def _iwae_mlp_vae(shape):
+def _iwae_mlp_vae(shape=(784,)):
+    """(graphdef, params, model state) of the freshly initialised 784-200-200-50 tanh VAE
+    on examples of `shape` (accelerator_parts.py uses it too)."""
     config = base_config()
     config.model.name = "dense_vae"
     config.model.hidden_dims = (200, 200)
