@@ -24,9 +24,9 @@ trained dsprites_small model); the CPU budget's steps are a first estimate, not 
 """
 
 from aelab.config import parse_config_arg
-from aelab.configs._dsprites_vae import DATA_SETS, STEPS, dsprites_vae_config
+from aelab.configs._dsprites_vae import DATA_SETS, MODELS, STEPS, dsprites_vae_config
 
-DEFAULTS = {"objective": "beta_tc_vae", "seed": 0, "data": "dsprites", "budget": "cpu"}
+DEFAULTS = {"objective": "beta_tc_vae", "seed": 0, "data": "dsprites", "budget": "cpu", "model": ""}
 # objective argument -> (registered objective, its options)
 OBJECTIVES = {
     "beta_tc_vae": ("beta_tc_vae", {"beta": 6.0, "estimator": "mws"}),
@@ -45,15 +45,21 @@ def get_config(arg: str | None = None):
         args["objective"] not in OBJECTIVES
         or args["data"] not in DATA_SETS
         or args["budget"] not in STEPS
+        or args["model"] not in ("", *MODELS)
     ):
         raise ValueError(
             f"Config argument {arg!r} is not valid: objective="
             f"{'|'.join(OBJECTIVES)}, seed=<n>, data=dsprites|dsprites_small, "
-            "budget=cpu|full, smoke."
+            "budget=cpu|full, model=dense|conv, smoke."
         )
     objective, objective_options = OBJECTIVES[args["objective"]]
     config = dsprites_vae_config(
-        objective, data=args["data"], seed=args["seed"], budget=args["budget"], smoke=smoke
+        objective,
+        data=args["data"],
+        seed=args["seed"],
+        budget=args["budget"],
+        smoke=smoke,
+        model=args["model"],
     )
     config.objective.update(objective_options)
     if objective == "annealed_vae":

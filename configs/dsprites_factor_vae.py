@@ -27,22 +27,31 @@ not a timing.
 """
 
 from aelab.config import parse_config_arg
-from aelab.configs._dsprites_vae import DATA_SETS, STEPS, dsprites_vae_config
+from aelab.configs._dsprites_vae import DATA_SETS, MODELS, STEPS, dsprites_vae_config
 
-DEFAULTS = {"gamma": 35.0, "seed": 0, "data": "dsprites", "budget": "cpu"}
+DEFAULTS = {"gamma": 35.0, "seed": 0, "data": "dsprites", "budget": "cpu", "model": ""}
 
 
 def get_config(arg: str | None = None):
     words = [w for w in (arg or "").split(",") if w]
     smoke = "smoke" in words
     args = parse_config_arg(",".join(w for w in words if w != "smoke"), DEFAULTS)
-    if args["data"] not in DATA_SETS or args["budget"] not in STEPS:
+    if (
+        args["data"] not in DATA_SETS
+        or args["budget"] not in STEPS
+        or args["model"] not in ("", *MODELS)
+    ):
         raise ValueError(
             f"Config argument {arg!r} is not valid: gamma=<float>, seed=<n>, "
-            "data=dsprites|dsprites_small, budget=cpu|full, smoke."
+            "data=dsprites|dsprites_small, budget=cpu|full, model=dense|conv, smoke."
         )
     config = dsprites_vae_config(
-        "factor_vae", data=args["data"], seed=args["seed"], budget=args["budget"], smoke=smoke
+        "factor_vae",
+        data=args["data"],
+        seed=args["seed"],
+        budget=args["budget"],
+        smoke=smoke,
+        model=args["model"],
     )
     config.objective.gamma = float(args["gamma"])
     config.objective.discriminator_depth = 6
@@ -50,7 +59,9 @@ def get_config(arg: str | None = None):
     # (with 1000 units its 10 steps took minutes of CPU).
     config.objective.discriminator_width = 64 if smoke else 1000
 
-    config.optimizer.learning_rate = 1e-4
+    # The paper's 1e-4 for its 300,000 steps; the CPU budget's 10,000 steps take the
+    # 5e-4 of the other dSprites objectives (configs/dsprites_beta_tcvae.py).
+    config.optimizer.learning_rate = 1e-4 if args["budget"] == "full" else 5e-4
     config.optimizer.discriminator.learning_rate = 1e-4
     config.optimizer.discriminator.b1 = 0.5
     config.optimizer.discriminator.b2 = 0.9

@@ -13,7 +13,9 @@ Arguments (comma-separated, each optional): `adversarial=1|0` (0: the same autoe
 and objective with the adversarial term off and the discriminator never updated: the
 baseline; the two runs are the same computation until the discriminator starts),
 `gan_loss=hinge|non_saturating`, `r1=<gamma>` (R1 penalty, 0 by default),
-`lecam=<weight>` (LeCam regulariser, 0 by default), `full` (the accelerator protocol
+`lecam=<weight>` (LeCam regulariser, 0 by default), `weight=<w>` (the adversarial
+weight that scales the adaptive lambda, VQGAN's 0.8 by default), `start=<step>` (the
+discriminator's start step: 1,000 by default, 2,000 with `full`), `full` (the accelerator protocol
 below), `smoke` (10 steps, the discriminator on from step 5); e.g. `:adversarial=0`.
 
 Model: the VQ-VAE of configs/images.py:mnist_vqvae (conv encoder/decoder of 32-64
@@ -70,7 +72,14 @@ recorded).
 
 from aelab.config import base_config, make_smoke, parse_config_arg
 
-DEFAULTS = {"adversarial": 1, "gan_loss": "hinge", "r1": 0.0, "lecam": 0.0}
+DEFAULTS = {
+    "adversarial": 1,
+    "gan_loss": "hinge",
+    "r1": 0.0,
+    "lecam": 0.0,
+    "weight": 0.8,
+    "start": 0,
+}
 CLASSIFIER = "runs/fashion_mnist_classifier"
 
 
@@ -78,10 +87,18 @@ def get_config(arg: str | None = None):
     words = [w for w in (arg or "").split(",") if w]
     smoke, full = "smoke" in words, "full" in words
     args = parse_config_arg(",".join(w for w in words if w not in ("smoke", "full")), DEFAULTS)
-    if args["gan_loss"] not in ("hinge", "non_saturating") or args["adversarial"] not in (0, 1):
+    num_steps = 10_000 if full else 3_000
+    start = args["start"] or (2_000 if full else 1_000)
+    if (
+        args["gan_loss"] not in ("hinge", "non_saturating")
+        or args["adversarial"] not in (0, 1)
+        or args["weight"] <= 0
+        or not 0 < start < num_steps
+    ):
         raise ValueError(
             f"Config argument {arg!r} is not valid: adversarial=1|0, "
-            "gan_loss=hinge|non_saturating, r1=<gamma>, lecam=<weight>, full, smoke."
+            "gan_loss=hinge|non_saturating, r1=<gamma>, lecam=<weight>, weight=<w > 0>, "
+            f"start=<step in 1..{num_steps - 1}>, full, smoke."
         )
     config = base_config(
         data="fashion_mnist",
@@ -104,7 +121,6 @@ def get_config(arg: str | None = None):
     config.model.ema_decay = 0.99
     config.model.restart_threshold = 0.01
 
-    num_steps = 10_000 if full else 3_000
     config.objective.gan_loss = args["gan_loss"]
     config.objective.discriminator_layers = 2
     config.objective.discriminator_channels = 64 if full else 16
@@ -112,8 +128,8 @@ def get_config(arg: str | None = None):
     config.objective.r1_weight = float(args["r1"])
     config.objective.lecam_weight = float(args["lecam"])
     if args["adversarial"]:
-        config.objective.adversarial_weight = 0.8
-        config.objective.discriminator_start = 2_000 if full else 1_000
+        config.objective.adversarial_weight = args["weight"]
+        config.objective.discriminator_start = start
     else:
         # The baseline: no adversarial term (and no adaptive weight to compute); the
         # discriminator is built but never updated.

@@ -48,6 +48,13 @@ class ConvOptions(ConditioningOptions):
         "then a conv)",
         choices=UPSAMPLING_MODES,
     )
+    output_conv: bool = option(
+        True,
+        "decoder: a final convolution maps the last upsampling stage to the output "
+        "channels; False: the last stage outputs them itself (the disentanglement "
+        "literature's decoder, Locatello et al. 2019; at 64x64 this saves the full-size "
+        "stage of channels[0] channels, two thirds of the decoder's multiply-adds)",
+    )
 
 
 def image_shape_of(shape: Sequence[int]) -> tuple[int, int, int]:
@@ -151,8 +158,12 @@ class ConvDecoder(Decoder):
         self.project = nnx.Linear(
             latent_dim + self.concat_width, math.prod(self.start_shape), rngs=rngs
         )
-        sizes = [*channels, channels[-1]]
-        self.films = film_layers(options, sizes[1:], rngs=rngs)
+        self.output_conv = options.output_conv
+        # Without the output convolution the last stage maps straight to the output
+        # channels, with no norm, modulation or activation after it.
+        sizes = [*channels, channels[-1] if self.output_conv else out_channels]
+        hidden = sizes[1:] if self.output_conv else sizes[1:-1]
+        self.films = film_layers(options, hidden, rngs=rngs)
         if self.upsample == "resize":
             self.ups = nnx.List(
                 [
@@ -168,9 +179,13 @@ class ConvDecoder(Decoder):
                 ]
             )
         self.norms = nnx.List(
-            [nnx.BatchNorm(c, rngs=rngs) for c in sizes[1:]] if options.batch_norm else []
+            [nnx.BatchNorm(c, rngs=rngs) for c in hidden] if options.batch_norm else []
         )
-        self.out = conv_layer(sizes[-1], out_channels, (kernel, kernel), padding="SAME", rngs=rngs)
+        self.out = (
+            conv_layer(sizes[-1], out_channels, (kernel, kernel), padding="SAME", rngs=rngs)
+            if self.output_conv
+            else None
+        )
 
     def __call__(
         self,
@@ -186,11 +201,14 @@ class ConvDecoder(Decoder):
             if self.upsample == "resize":
                 x = jnp.repeat(jnp.repeat(x, 2, axis=-3), 2, axis=-2)
             x = up(x)
+            if i == len(self.ups) - 1 and not self.output_conv:
+                break
             if self.norms:
                 x = self.norms[i](x, use_running_average=not train)
             x = modulate(self.films, i, x, condition)
             x = self.activation(x)
-        x = self.out(x)
+        if self.output_conv:
+            x = self.out(x)
         height, width = self.output_hw
         # 'SAME' stride-2 stages round sizes up (7 -> 4 -> 8 for 28 -> 14 -> 7); crop back.
         return x[..., :height, :width, :]

@@ -135,3 +135,32 @@ def test_subpixel_conv_model_is_the_transpose_model():
     np.testing.assert_allclose(
         models["subpixel"](x).decoded, models["transpose"](x).decoded, rtol=1e-5, atol=1e-5
     )
+
+
+@pytest.mark.parametrize("conditioning", ["none", "film"])
+def test_decoder_without_output_conv_ends_on_its_last_stage(conditioning):
+    """output_conv=False: the last upsampling stage maps straight to the image's channels
+    (Locatello et al.'s decoder): no output convolution, the same output shape, and the
+    full-resolution hidden stage (and its FiLM layer) gone."""
+    from aelab.models.conv import ConvDecoder, ConvOptions
+
+    def decoder(output_conv):
+        options = ConvOptions(
+            channels=(4, 8),
+            kernel_size=4,
+            conditioning=conditioning,
+            condition_dim=3,
+            output_conv=output_conv,
+        )
+        return ConvDecoder(5, (16, 16, 2), options=options, rngs=nnx.Rngs(0))
+
+    with_conv, without = decoder(True), decoder(False)
+    assert without.out is None and len(without.films) == len(with_conv.films) // 2
+    last = without.ups[-1]
+    assert last.kernel[...].shape[-1] == 2  # the output channels
+    z = jax.random.normal(jax.random.PRNGKey(0), (3, 5))
+    condition = jnp.eye(3) if conditioning == "film" else None
+    out = without(z, train=False, rngs=None, condition=condition)
+    assert out.shape == (3, 16, 16, 2) and np.isfinite(np.asarray(out)).all()
+    count = lambda m: sum(p.size for p in jax.tree.leaves(nnx.state(m, nnx.Param)))
+    assert count(without) < count(with_conv)
