@@ -9,7 +9,7 @@ commands that produce it. Numbers only ever come from a results.json written by
 keeps its measured cells from the results.md being rewritten (run directories are not
 committed, so a rerun of one experiment on another machine does not erase the others'
 numbers; --keep_previous=false drops them), else it says "not run yet". The NLL-vs-time
-section is kept the same way.
+section and the rows of the tables over seeds (`SEED_TABLES`) are kept the same way.
 """
 
 import dataclasses
@@ -28,8 +28,10 @@ if _DOCS not in sys.path:
 from results_experiments import (  # noqa: E402, F401
     EXPERIMENTS,
     IWAE_SOURCE,
+    SEED_TABLES,
     TASK_NOTES,
     Experiment,
+    SeedTable,
 )
 
 _RUNS = flags.DEFINE_string("runs", "runs", "Directory holding the experiments' work dirs.")
@@ -107,10 +109,14 @@ class Previous:
 
     rows: dict[tuple[str, str, str], list[dict[str, str]]]
     curve: list[str]
+    seed_rows: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def measured(self, experiment: Experiment) -> dict[str, str] | None:
-        """The earlier row of `experiment`, or None."""
-        rows = self.rows.get((experiment.dataset, experiment.model, experiment.metric_label))
+        """The earlier row of `experiment` (under its model label, or the label it had
+        before, `experiment.formerly`), or None."""
+        rows = None
+        for model in filter(None, (experiment.model, experiment.formerly)):
+            rows = rows or self.rows.get((experiment.dataset, model, experiment.metric_label))
         if not rows:
             return None
         label = f"({experiment.baseline_label})"
@@ -125,16 +131,21 @@ class Previous:
             return cls({}, [])
         with open(path) as f:
             lines = f.read().splitlines()
-        rows = {}
-        header = None
+        rows, seed_rows = {}, {}
+        header, in_seed_table = None, False
         for line in lines:
             if not line.startswith("|"):
-                header = None
+                header, in_seed_table = None, False
                 continue
             if set(line) <= set("|-: "):  # the header's separator row
                 continue
             cells = _cells(line)
-            if cells[:3] == ["dataset", "model", "metric"]:
+            if cells[:2] == list(SEED_COLUMNS):
+                in_seed_table = True
+            elif in_seed_table:
+                if cells[1] != "not run yet":
+                    seed_rows[cells[0]] = line
+            elif cells[:3] == ["dataset", "model", "metric"]:
                 header = cells
             elif header and len(cells) == len(header):
                 named = dict(zip(header, cells, strict=True))
@@ -145,7 +156,7 @@ class Previous:
         if CURVE_HEADING in lines:
             curve = lines[lines.index(CURVE_HEADING) + 2 :]
             curve = [line for line in curve if "figures/nll_vs_time.png" not in line]
-        return cls(rows, curve)
+        return cls(rows, curve, seed_rows)
 
 
 def _verdict(experiment: Experiment, ours: float, baseline: float) -> str:
@@ -296,6 +307,8 @@ def render(runs: str, figures: str | None = None, previous: Previous | None = No
         lines += _table_header()
         lines += [row(e, runs, i, previous) for i, e in numbered if e.task == task]
         lines.append("")
+    for table in SEED_TABLES:
+        lines += seed_table(table, runs, previous)
     lines += ["## Commands", ""]
     for i, experiment in numbered:
         lines += [
@@ -316,6 +329,62 @@ def render(runs: str, figures: str | None = None, previous: Previous | None = No
         if with_figure:
             lines += ["![test NLL vs training time](figures/nll_vs_time.png)", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+SEED_COLUMNS = ("model", "seeds")
+SEED_TAIL = ("budget", "train time per run (median)", "device", "commit")
+
+
+def _spread(values: list[float]) -> str:
+    """median [min, max] of the values (the value alone for one)."""
+    ordered = sorted(values)
+    n = len(ordered)
+    median = (ordered[(n - 1) // 2] + ordered[n // 2]) / 2
+    if n == 1:
+        return _format(median)
+    return f"{_format(median)} [{_format(ordered[0])}, {_format(ordered[-1])}]"
+
+
+def seed_table(table: SeedTable, runs: str, previous: Previous | None = None) -> list[str]:
+    """The markdown section of `table`: a row per group from the results.json of each of
+    its seeds' runs (the row of `previous` when none of them is here)."""
+    header = [*SEED_COLUMNS, *(label for _, label in table.metrics), *SEED_TAIL]
+    lines = [
+        f"## {table.title}",
+        "",
+        table.note,
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    for group in table.groups:
+        measured = []
+        for run in group.runs():
+            results = _read_json(os.path.join(runs, run, "results.json")) or {}
+            if all(name in results.get("metrics", {}) for name, _ in table.metrics):
+                measured.append(results)
+        if not measured and previous is not None and group.name in previous.seed_rows:
+            lines.append(previous.seed_rows[group.name])
+            continue
+        if not measured:
+            lines.append(f"| {group.name} | not run yet |" + " |" * (len(header) - 2))
+            continue
+        seeds = f"{len(measured)} of {len(group.seeds)}"
+        cells = [group.name, seeds]
+        cells += [_spread([r["metrics"][name] for r in measured]) for name, _ in table.metrics]
+        times = [r["train_seconds"] for r in measured if r.get("train_seconds") is not None]
+        commits = sorted({(r.get("commit") or "")[:10] for r in measured})
+        cells += [
+            group.budget,
+            _minutes(sorted(times)[(len(times) - 1) // 2]) if times else "",
+            ", ".join(sorted({r.get("device", "") for r in measured})),
+            ", ".join(commits),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Commands (seed 0, 1, 2 of each row):", "", "```bash"]
+    for group in table.groups:
+        lines += group.commands()
+    return [*lines, "```", ""]
 
 
 README_START = "<!-- results excerpt: written by docs/make_results.py -->"

@@ -1,5 +1,6 @@
 """docs/make_results.py: rows come only from results.json files, each with its baseline."""
 
+import dataclasses
 import functools
 import json
 
@@ -23,6 +24,11 @@ def _write_results(runs, run_id: str, metrics: dict, **extra) -> None:
 
 def _row(text: str, model: str) -> str:
     return next(line for line in text.splitlines() if line.startswith("| ") and model in line)
+
+
+def _seed_rows() -> int:
+    """The rows of the tables over seeds (each "not run yet" in an empty runs dir)."""
+    return sum(len(table.groups) for table in _module().SEED_TABLES)
 
 
 IWAE_K1 = "iwae_table1/mlp_1layer_vae_k1_20min"
@@ -53,7 +59,7 @@ def test_rows_show_measured_values_and_pending_runs(tmp_path):
     assert "| 90.50 / 17 | none; published: 86.76 |" in measured  # no classic baseline
     assert "| 3.3 | train 2.0 min, eval 2.5 min | cpu x1 (2 cores) | 0123456789 |" in measured
     assert sum("not run yet" in line for line in text.splitlines()) == (
-        len(make_results.EXPERIMENTS) - 1
+        len(make_results.EXPERIMENTS) - 1 + _seed_rows()
     )
     assert "| 2,000 | 2.0 min | 90.50 |" in text and "k=5,000 gives 90.50" in text
     assert "nll_vs_time.png" not in text  # no figures directory given
@@ -162,7 +168,7 @@ def test_rows_of_runs_not_here_are_kept_from_the_previous_results(tmp_path):
     assert "| 88.50 / 18 |" in text and "| 91.00 / 20 |" not in text  # rerun replaces
     assert "| 95.50 / 20 |" in text  # not rerun: kept
     assert sum("not run yet" in line for line in text.splitlines()) == (
-        len(make_results.EXPERIMENTS) - 2
+        len(make_results.EXPERIMENTS) - 2 + _seed_rows()
     )
     dropped = make_results.render(str(now), previous=make_results.Previous.read(None))
     assert "95.50" not in dropped
@@ -226,3 +232,46 @@ def test_rows_of_one_run_against_two_baselines_keep_their_own_baselines(tmp_path
     assert len(rows) == 2
     for experiment, row, baseline in zip(vamp, rows, ("89.60 / 22", "95.71 / 28"), strict=True):
         assert f"| {baseline} ({experiment.baseline_label}) |" in row, row
+
+
+def test_a_seed_table_shows_median_and_range_and_keeps_rows_not_rerun(tmp_path):
+    make_results = _module()
+    table = make_results.SEED_TABLES[0]
+    first, second = table.groups[0], table.groups[1]
+    earlier = tmp_path / "earlier"
+    for run, mig in zip(first.runs(), (0.30, 0.10, 0.20), strict=True):
+        metrics = {name: 0.5 for name, _ in table.metrics}
+        metrics["disentanglement/mig"] = mig
+        _write_results(earlier, run, metrics, train_seconds=240.0 + 60 * mig, commit="abc" * 5)
+    _write_results(  # one seed of the second row, one metric missing: not measured
+        earlier, second.runs()[0], {"disentanglement/mig": 0.4}
+    )
+    text = make_results.render(str(earlier))
+    row = _row(text, first.name)
+    assert "| 3 of 3 |" in row and "| 0.2 [0.1, 0.3] |" in row, row
+    assert "| 4.2 min | cpu" not in row and "| 4.2 min |" in row  # the median's time
+    assert "| not run yet |" in _row(text, second.name)
+    assert first.commands()[0] in text and "seed=2" in first.commands()[-2]
+    results_md = tmp_path / "results.md"
+    results_md.write_text(text)
+    # Regenerated where none of its runs is: the row is kept as it was.
+    kept = make_results.render(
+        str(tmp_path / "none"), previous=make_results.Previous.read(str(results_md))
+    )
+    assert _row(kept, first.name) == row
+    assert "| not run yet |" in _row(kept, second.name)
+
+
+def test_a_renamed_row_keeps_its_measured_cells_under_its_new_label(tmp_path):
+    make_results = _module()
+    renamed = next(e for e in make_results.EXPERIMENTS if e.formerly)
+    old = dataclasses.replace(renamed, model=renamed.formerly, formerly="")
+    _write_results(tmp_path, renamed.id, {name: 1.5 for name in renamed.metrics})
+    results_md = tmp_path / "results.md"
+    results_md.write_text(
+        "\n".join([*make_results._table_header(), make_results.row(old, str(tmp_path), 1)])
+    )
+    kept = make_results.render(
+        str(tmp_path / "none"), previous=make_results.Previous.read(str(results_md))
+    )
+    assert "| 1.50 / 1.50 |" in _row(kept, renamed.model)
