@@ -1,4 +1,5 @@
-"""docs/make_figures.py's dSprites traversal figure, from a run directory the test writes."""
+"""docs/dsprites_figure.py (make_figures.py --dsprites_workdir), from a run directory the
+test writes."""
 
 import functools
 import json
@@ -12,8 +13,7 @@ from tests.conftest import REPO, load_module
 
 @functools.cache
 def _module():
-    """The script, loaded once: it defines absl flags, which a second load would redefine."""
-    return load_module(REPO / "docs" / "make_figures.py")
+    return load_module(REPO / "docs" / "dsprites_figure.py")
 
 
 def _evaluated_run(path, dims: int = 3):
