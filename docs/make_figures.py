@@ -17,6 +17,15 @@ Writes docs/figures/dsprites_traversals.png (the tutorial's disentanglement sect
 the `disentanglement` evaluator's traversal grids of an evaluated dSprites run, one row
 of each dimension's grid (its first example) per code dimension, under a title with
 the run's scores read from its results.json.
+
+  python docs/make_figures.py --compare_output=vqgan_reconstructions.png \
+      --compare="no adversarial term=runs/fashion_mnist_vqgan_adversarial-0" \
+      --compare="weight 0.15=runs/fashion_mnist_vqgan_weight-0.15" \
+      --compare="weight 0.3 (default)=runs/fashion_mnist_vqgan" \
+      --compare="weight 0.5=runs/fashion_mnist_vqgan_weight-0.5"
+
+Writes docs/figures/<compare_output>: the same held-out images reconstructed by each
+run, one row per run (docs/compared_reconstructions.py).
 """
 
 import glob
@@ -34,11 +43,18 @@ _DOCS = os.path.dirname(os.path.abspath(__file__))
 if _DOCS not in sys.path:
     sys.path.insert(0, _DOCS)
 
+from compared_reconstructions import compared_reconstructions  # noqa: E402
 from dsprites_figure import dsprites_traversals  # noqa: E402
 
 _VAE_WORKDIR = flags.DEFINE_string("vae_workdir", None, "A trained MNIST VAE work directory.")
 _DSPRITES_WORKDIR = flags.DEFINE_string(
     "dsprites_workdir", None, "An evaluated dSprites run (the `disentanglement` evaluator)."
+)
+_COMPARE = flags.DEFINE_multi_string(
+    "compare", [], "label=workdir of a run whose reconstructions to compare (repeatable)."
+)
+_COMPARE_OUTPUT = flags.DEFINE_string(
+    "compare_output", "compared_reconstructions.png", "File name of the --compare figure."
 )
 _OUTPUT = flags.DEFINE_string(
     "output", os.path.join(os.path.dirname(os.path.abspath(__file__)), "figures"), "Output dir."
@@ -73,13 +89,22 @@ def make_figures(vae_workdir: str, output: str) -> list[str]:
 
 def main(argv):
     del argv
-    if not (_VAE_WORKDIR.value or _DSPRITES_WORKDIR.value):
-        raise app.UsageError("Give --vae_workdir, --dsprites_workdir or both.")
+    if not (_VAE_WORKDIR.value or _DSPRITES_WORKDIR.value or _COMPARE.value):
+        raise app.UsageError("Give --vae_workdir, --dsprites_workdir or --compare.")
     if _VAE_WORKDIR.value:
         for path in make_figures(_VAE_WORKDIR.value, _OUTPUT.value):
             print(f"Wrote {path}")
     if _DSPRITES_WORKDIR.value:
         print(f"Wrote {dsprites_traversals(_DSPRITES_WORKDIR.value, _OUTPUT.value)}")
+    if _COMPARE.value:
+        runs = []
+        for item in _COMPARE.value:
+            label, sep, workdir = item.rpartition("=")
+            if not sep or not label:
+                raise app.UsageError(f"--compare={item!r}: write label=workdir.")
+            runs.append((label, workdir))
+        path = os.path.join(_OUTPUT.value, _COMPARE_OUTPUT.value)
+        print(f"Wrote {compared_reconstructions(runs, path)}")
 
 
 if __name__ == "__main__":

@@ -101,7 +101,11 @@ TASK_NOTES = {
         "adversarial term trades pixel fidelity for realism); on the 10,000 test images: "
         "the aelab classifier Fréchet distance of the reconstructions (the features of "
         "configs/mnist_classifier.py:fashion_mnist; not comparable to FID) and PSNR. "
-        "The goal (issue 15): a lower distance at a PSNR within 0.5 dB of the baseline's."
+        "The goal (issue 15): a lower distance at a PSNR within 0.5 dB of the baseline's. "
+        "The same held-out images reconstructed by the baseline and by each weight (the "
+        "training loop's last grid; `python docs/make_figures.py --compare=...`, see its "
+        "docstring):\n\n![reconstructions with and without the adversarial term]"
+        "(figures/vqgan_reconstructions.png)"
     ),
 }
 
@@ -447,6 +451,7 @@ def _vqgan(weight: float, **kw) -> Experiment:
         baseline_run=baseline,
         higher_is_better=False,
         goal="lower, at PSNR within 0.5 dB (issue 15)",
+        readme=default,
         **kw,
     )
 
