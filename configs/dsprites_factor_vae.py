@@ -11,19 +11,30 @@ held-out 10% of the images.
 Arguments (comma-separated, each optional): `gamma=<float>` (35 by default, the paper's
 dSprites value), `seed=<n>`, `data=dsprites|dsprites_small` (2,304 images, for quick
 checks), `budget=cpu|full` (`full`: 300,000 steps as in the paper, for an
-accelerator), `smoke`; e.g. `:gamma=10,seed=3`.
+accelerator), `model=dense|conv` (dense on `cpu`, conv on `full` by default), `smoke`;
+e.g. `:gamma=10,seed=3`.
 
-Model: the conv VAE of the disentanglement literature's size (four stride-2 stages of
-32-32-64-64 channels, a 10-d Gaussian code, Bernoulli pixels), batch 64; the paper's
-optimizers: Adam 1e-4 (b1 0.9, b2 0.999) for the VAE and Adam 1e-4 (b1 0.5, b2 0.9)
-for the discriminator, an MLP of 6 x 1000 leaky-ReLU units. The discriminator sees the
-batch's posterior samples against the same samples permuted dimension by dimension (the
-paper permutes a second half-batch; see aelab/objectives/factor_vae.py).
+Model: the VAE of configs/_dsprites_vae.py (an MLP 4096-512-512-10 on the CPU budget,
+the conv VAE of Locatello et al. with `budget=full`), batch 64; Adam 5e-4 for the VAE on
+the CPU budget's 6,000 steps (the paper's 1e-4 with `budget=full`), the paper's Adam
+1e-4 (b1 0.5, b2 0.9) for the discriminator, an MLP of 6 x 1000 leaky-ReLU units. The
+discriminator sees the batch's posterior samples against the same samples permuted
+dimension by dimension (the paper permutes a second half-batch; see
+aelab/objectives/factor_vae.py).
 
-Result: not measured yet. The objective, its two-optimizer step and this config are
-tested (tests/objectives/test_factor_vae.py, tests/training/test_adversarial_step.py;
-the smoke variant trains and checkpoints); the CPU budget's steps are a first estimate,
-not a timing.
+Result (measured 2026-12-06 with the three other objectives, see
+configs/dsprites_beta_tcvae.py; a 2-core AMD EPYC shared with one other run): seeds 0,
+1 and 2, 6,000 steps each in 12-13 min of wall time (the 6 x 1000 discriminator costs
+more than the VAE: 9 steps/s against the others' 20-29), checkpoints chosen on
+validation loss (steps 4,000, 6,000 and 6,000, at 7.4, 11.4 and 11.7 min of training).
+Medians [min, max] over the seeds: MIG 0.066 [0.065, 0.084], FactorVAE score 0.616
+[0.608, 0.638], BetaVAE score 0.828 [0.802, 0.844], DCI disentanglement 0.215 [0.212,
+0.236], 8 [5, 9] active units: the highest medians of the four objectives on MIG, the
+FactorVAE score and DCI, but with ranges that overlap those of the beta-VAE and the
+beta-TC-VAE on all three (above DIP-VAE-I's on MIG and DCI); docs/results.md has the
+table. Seed 0's test reconstruction: MSE 0.00602, PSNR 22.7 dB. The objective, its
+two-optimizer step and this config are tested (tests/objectives/test_factor_vae.py,
+tests/training/test_adversarial_step.py; the smoke variant trains and checkpoints).
 """
 
 from aelab.config import parse_config_arg

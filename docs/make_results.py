@@ -335,14 +335,19 @@ SEED_COLUMNS = ("model", "seeds")
 SEED_TAIL = ("budget", "train time per run (median)", "device", "commit")
 
 
+def _score(value: float) -> str:
+    """A score in a table over seeds: three decimals (counts as integers)."""
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.3f}"
+
+
 def _spread(values: list[float]) -> str:
     """median [min, max] of the values (the value alone for one)."""
     ordered = sorted(values)
     n = len(ordered)
     median = (ordered[(n - 1) // 2] + ordered[n // 2]) / 2
     if n == 1:
-        return _format(median)
-    return f"{_format(median)} [{_format(ordered[0])}, {_format(ordered[-1])}]"
+        return _score(median)
+    return f"{_score(median)} [{_score(ordered[0])}, {_score(ordered[-1])}]"
 
 
 def seed_table(table: SeedTable, runs: str, previous: Previous | None = None) -> list[str]:

@@ -740,7 +740,7 @@ class SeedTable:
     groups: tuple[SeedGroup, ...]
 
 
-_DSPRITES_BUDGET = "MLP 512-512, 6,000 steps of 64"
+_DSPRITES_BUDGET = "MLP 512-512, 6,000 steps of batch 64"
 SEED_TABLES = [
     SeedTable(
         title="Disentanglement on dSprites",

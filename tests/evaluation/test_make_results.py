@@ -248,7 +248,7 @@ def test_a_seed_table_shows_median_and_range_and_keeps_rows_not_rerun(tmp_path):
     )
     text = make_results.render(str(earlier))
     row = _row(text, first.name)
-    assert "| 3 of 3 |" in row and "| 0.2 [0.1, 0.3] |" in row, row
+    assert "| 3 of 3 |" in row and "| 0.200 [0.100, 0.300] |" in row, row
     assert "| 4.2 min | cpu" not in row and "| 4.2 min |" in row  # the median's time
     assert "| not run yet |" in _row(text, second.name)
     assert first.commands()[0] in text and "seed=2" in first.commands()[-2]
