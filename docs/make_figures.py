@@ -21,8 +21,8 @@ the run's scores read from its results.json.
   python docs/make_figures.py --compare_output=vqgan_reconstructions.png \
       --compare="no adversarial term=runs/fashion_mnist_vqgan_adversarial-0" \
       --compare="weight 0.15=runs/fashion_mnist_vqgan_weight-0.15" \
-      --compare="weight 0.3 (default)=runs/fashion_mnist_vqgan" \
-      --compare="weight 0.5=runs/fashion_mnist_vqgan_weight-0.5"
+      --compare="weight 0.3=runs/fashion_mnist_vqgan_weight-0.3" \
+      --compare="weight 0.5 (default)=runs/fashion_mnist_vqgan"
 
 Writes docs/figures/<compare_output>: the same held-out images reconstructed by each
 run, one row per run (docs/compared_reconstructions.py).
