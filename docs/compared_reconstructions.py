@@ -10,16 +10,14 @@ import os
 import numpy as np
 
 
-def last_grid(workdir: str) -> np.ndarray:
-    """The newest reconstructions_*.png of `workdir`, float [H, W, C] in [0, 1]."""
-    import matplotlib.pyplot as plt
-
+def last_reconstruction_grid(workdir: str) -> str:
+    """Path of the training loop's newest inputs-over-reconstructions grid."""
     grids = sorted(glob.glob(os.path.join(workdir, "images", "reconstructions_*.png")))
     if not grids:
         raise FileNotFoundError(
             f"{workdir}/images has no reconstructions_*.png: is it a finished aelab run?"
         )
-    return plt.imread(grids[-1])
+    return grids[-1]
 
 
 def grid_rows(grid: np.ndarray, num_rows: int) -> list[np.ndarray]:
@@ -46,7 +44,10 @@ def compared_reconstructions(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    bands = {label: grid_rows(last_grid(workdir), grid_rows_per_run) for label, workdir in runs}
+    bands = {
+        label: grid_rows(plt.imread(last_reconstruction_grid(workdir)), grid_rows_per_run)
+        for label, workdir in runs
+    }
     first_label, first = next(iter(bands.items()))
     for label, rows in bands.items():
         if any(

@@ -38,12 +38,16 @@ from absl import app, flags
 
 from aelab.evaluation import evaluate_run
 
-# dsprites_figure.py sits next to this file (and defines no flags, so tests load it).
+# compared_reconstructions.py and dsprites_figure.py sit next to this file (and define no
+# flags, so tests load them).
 _DOCS = os.path.dirname(os.path.abspath(__file__))
 if _DOCS not in sys.path:
     sys.path.insert(0, _DOCS)
 
-from compared_reconstructions import compared_reconstructions  # noqa: E402
+from compared_reconstructions import (  # noqa: E402
+    compared_reconstructions,
+    last_reconstruction_grid,
+)
 from dsprites_figure import dsprites_traversals  # noqa: E402
 
 _VAE_WORKDIR = flags.DEFINE_string("vae_workdir", None, "A trained MNIST VAE work directory.")
@@ -60,16 +64,6 @@ _OUTPUT = flags.DEFINE_string(
     "output", os.path.join(os.path.dirname(os.path.abspath(__file__)), "figures"), "Output dir."
 )
 GENERATION_PLOTS = ("samples.png", "interpolations.png", "traversals.png")
-
-
-def last_reconstruction_grid(workdir: str) -> str:
-    """Path of the training loop's newest inputs-over-reconstructions grid."""
-    grids = sorted(glob.glob(os.path.join(workdir, "images", "reconstructions_*.png")))
-    if not grids:
-        raise FileNotFoundError(
-            f"{workdir}/images has no reconstructions_*.png: is it a finished aelab run?"
-        )
-    return grids[-1]
 
 
 def make_figures(vae_workdir: str, output: str) -> list[str]:

@@ -15,6 +15,7 @@ section and the rows of the tables over seeds (`SEED_TABLES`) are kept the same 
 import dataclasses
 import json
 import os
+import statistics
 import sys
 
 from absl import app, flags
@@ -342,12 +343,10 @@ def _score(value: float) -> str:
 
 def _spread(values: list[float]) -> str:
     """median [min, max] of the values (the value alone for one)."""
-    ordered = sorted(values)
-    n = len(ordered)
-    median = (ordered[(n - 1) // 2] + ordered[n // 2]) / 2
-    if n == 1:
+    median = statistics.median(values)
+    if len(values) == 1:
         return _score(median)
-    return f"{_score(median)} [{_score(ordered[0])}, {_score(ordered[-1])}]"
+    return f"{_score(median)} [{_score(min(values))}, {_score(max(values))}]"
 
 
 def seed_table(table: SeedTable, runs: str, previous: Previous | None = None) -> list[str]:
@@ -381,7 +380,7 @@ def seed_table(table: SeedTable, runs: str, previous: Previous | None = None) ->
         commits = sorted({(r.get("commit") or "")[:10] for r in measured})
         cells += [
             group.budget,
-            _minutes(sorted(times)[(len(times) - 1) // 2]) if times else "",
+            _minutes(statistics.median(times)) if times else "",
             ", ".join(sorted({r.get("device", "") for r in measured})),
             ", ".join(commits),
         ]

@@ -8,6 +8,8 @@ produce it. A new row of the results table is one more entry in EXPERIMENTS.
 
 import dataclasses
 
+from aelab.configs.fashion_mnist_vqgan import DEFAULTS as VQGAN_DEFAULTS
+
 IWAE_SOURCE = "Burda et al. 2016, Table 1 (3,280 epochs, batch 20)"
 HINTON_SOURCE = "Hinton & Salakhutdinov 2006; their PCA-30: 13.87"
 
@@ -421,13 +423,10 @@ def _cvae_samples(variant: str, model: str, evals: str) -> Experiment:
     )
 
 
-_VQGAN_DEFAULT_WEIGHT = 0.5
-
-
 def _vqgan(weight: float, **kw) -> Experiment:
     """configs/fashion_mnist_vqgan.py with adversarial weight `weight` against its
     `:adversarial=0` baseline."""
-    default = weight == _VQGAN_DEFAULT_WEIGHT
+    default = weight == VQGAN_DEFAULTS["weight"]
     run = "fashion_mnist_vqgan" if default else f"fashion_mnist_vqgan_weight-{weight}"
     config = "configs/fashion_mnist_vqgan.py" + ("" if default else f":weight={weight}")
     baseline = "fashion_mnist_vqgan_adversarial-0"

@@ -158,11 +158,10 @@ class ConvDecoder(Decoder):
         self.project = nnx.Linear(
             latent_dim + self.concat_width, math.prod(self.start_shape), rngs=rngs
         )
-        self.output_conv = options.output_conv
         # Without the output convolution the last stage maps straight to the output
         # channels, with no norm, modulation or activation after it.
-        sizes = [*channels, channels[-1] if self.output_conv else out_channels]
-        hidden = sizes[1:] if self.output_conv else sizes[1:-1]
+        sizes = [*channels, channels[-1] if options.output_conv else out_channels]
+        hidden = sizes[1:] if options.output_conv else sizes[1:-1]
         self.films = film_layers(options, hidden, rngs=rngs)
         if self.upsample == "resize":
             self.ups = nnx.List(
@@ -183,7 +182,7 @@ class ConvDecoder(Decoder):
         )
         self.out = (
             conv_layer(sizes[-1], out_channels, (kernel, kernel), padding="SAME", rngs=rngs)
-            if self.output_conv
+            if options.output_conv
             else None
         )
 
@@ -201,13 +200,13 @@ class ConvDecoder(Decoder):
             if self.upsample == "resize":
                 x = jnp.repeat(jnp.repeat(x, 2, axis=-3), 2, axis=-2)
             x = up(x)
-            if i == len(self.ups) - 1 and not self.output_conv:
+            if i == len(self.ups) - 1 and self.out is None:
                 break
             if self.norms:
                 x = self.norms[i](x, use_running_average=not train)
             x = modulate(self.films, i, x, condition)
             x = self.activation(x)
-        if self.output_conv:
+        if self.out is not None:
             x = self.out(x)
         height, width = self.output_hw
         # 'SAME' stride-2 stages round sizes up (7 -> 4 -> 8 for 28 -> 14 -> 7); crop back.
